@@ -1,0 +1,1 @@
+//! Wires store, worker and panels; owns the per-frame order. OWNER: ui helper.

@@ -1,0 +1,11 @@
+//! The UI-free core: topics, tree, payload decoding, histories, series, profiles.
+//! Must not depend on egui, tokio or rumqttc (a test enforces it).
+
+pub mod history;
+pub mod message;
+pub mod payload;
+pub mod profile;
+pub mod series;
+pub mod store;
+pub mod topic;
+pub mod tree;

@@ -1,0 +1,13 @@
+//! The MQTT worker: a named thread running a tokio runtime and the rumqttc event loop.
+//! It decodes each publish into a [`Message`] and pushes it into the [`Inbox`]; connection status
+//! travels separately in a [`StatusCell`]. The UI talks to it only through [`WorkerHandle`].
+//! OWNER: mqtt-worker helper.
+
+pub mod inbox;
+pub mod options;
+pub mod status;
+pub mod worker;
+
+pub use inbox::{Inbox, InboxStats};
+pub use status::{ConnectionState, ConnectionStatus, FailureReason, StatusCell, SubscriptionState};
+pub use worker::{ConnectParams, WorkerCommand, WorkerHandle};
