@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the system programs the tests drive, when they are missing (fresh Debian/Ubuntu):
+# Mosquitto (+ clients) for the real-broker tests, Xvfb/xdotool/ImageMagick for the real-window
+# tests and screenshots, openssl for generating test certificates. Does nothing when all are present.
+set -euo pipefail
+
+need=()
+command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
+command -v mosquitto_pub >/dev/null 2>&1 || need+=(mosquitto-clients)
+command -v Xvfb >/dev/null 2>&1 || need+=(xvfb)
+command -v xdotool >/dev/null 2>&1 || need+=(xdotool)
+command -v import >/dev/null 2>&1 || need+=(imagemagick)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v cc >/dev/null 2>&1 || need+=(build-essential)
+command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+
+[ ${#need[@]} -eq 0 ] && exit 0
+
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "install-deps: missing ${need[*]} and no apt-get here; install them with your package manager." >&2
+  exit 1
+fi
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+echo "install-deps: installing ${need[*]}" >&2
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
