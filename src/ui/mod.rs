@@ -1,1 +1,18 @@
 //! egui panels. Depends on `model` only (never on `mqtt` internals). OWNER: ui helper.
+//!
+//! Every panel is a plain struct with a `ui` method that reads the [`crate::model::store::Store`]
+//! and returns [`UiAction`]s; the app applies them at one point in the frame, after drawing.
+
+pub mod action;
+pub mod details;
+pub mod diff;
+pub mod explorer;
+pub mod payload_view;
+pub mod plot;
+pub mod status_bar;
+pub mod text;
+pub mod theme;
+pub mod tree_view;
+
+pub use action::UiAction;
+pub use explorer::Explorer;

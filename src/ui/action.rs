@@ -1,0 +1,39 @@
+//! What panels ask for. Panels never change the store or the connection while drawing; they
+//! return these, and the app applies them at one point in the frame, after drawing.
+
+use crate::model::payload::ValueKey;
+use crate::model::profile::Profile;
+use crate::model::store::{Limits, SeriesId};
+use crate::model::tree::NodeId;
+
+/// A request from a panel, applied after the frame's panels are drawn.
+#[derive(Debug, Clone, PartialEq)]
+pub enum UiAction {
+    /// Show this node in the details panel.
+    SelectTopic(NodeId),
+    /// Expand or collapse one node of the tree.
+    SetExpanded { node: NodeId, expanded: bool },
+    /// Expand a node and everything below it.
+    ExpandAllBelow(NodeId),
+    /// Start plotting one number of a topic's payloads.
+    AddSeries { node: NodeId, key: ValueKey },
+    /// Stop plotting a series.
+    RemoveSeries(SeriesId),
+    /// Connect with this profile (replaces any current connection).
+    Connect {
+        profile: Box<Profile>,
+        password: Option<String>,
+    },
+    /// Connect with the saved profile of this id (the app looks up its password).
+    ConnectSaved { profile_id: String },
+    /// Close the current connection.
+    Disconnect,
+    /// Forget every received topic and series.
+    ClearStore,
+    /// Open the profile editor window.
+    OpenProfileEditor,
+    /// Open the settings window.
+    OpenSettings,
+    /// New store limits from the settings window.
+    SetLimits(Limits),
+}

@@ -1,0 +1,261 @@
+//! The plot panel: one line per store series over a live scrolling time window.
+//!
+//! Each frame draws only what is on screen: every series is min/max-decimated by the model to
+//! about two points per horizontal pixel before egui_plot sees it.
+
+use std::time::Duration;
+
+use egui::RichText;
+use egui_plot::{HoverPosition, Legend, Line, Plot, PlotPoints};
+
+use crate::model::message::Nanos;
+use crate::model::store::{SeriesId, Store};
+
+use super::action::UiAction;
+use super::text::clock_time_of_secs;
+use super::theme::Palette;
+
+const NANOS_PER_SEC: f64 = 1e9;
+
+/// How much time the live plot shows.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
+pub enum PlotWindow {
+    OneMinute,
+    #[default]
+    FiveMinutes,
+    OneHour,
+    /// Everything the series hold.
+    All,
+}
+
+impl PlotWindow {
+    /// All choices, in the order the picker lists them.
+    pub const ALL: [PlotWindow; 4] = [
+        PlotWindow::OneMinute,
+        PlotWindow::FiveMinutes,
+        PlotWindow::OneHour,
+        PlotWindow::All,
+    ];
+
+    /// The picker's label.
+    pub fn label(self) -> &'static str {
+        match self {
+            PlotWindow::OneMinute => "1 min",
+            PlotWindow::FiveMinutes => "5 min",
+            PlotWindow::OneHour => "1 h",
+            PlotWindow::All => "All",
+        }
+    }
+
+    /// The window's length, or `None` for everything.
+    pub fn length_nanos(self) -> Option<Nanos> {
+        const MINUTE: Nanos = 60_000_000_000;
+        match self {
+            PlotWindow::OneMinute => Some(MINUTE),
+            PlotWindow::FiveMinutes => Some(5 * MINUTE),
+            PlotWindow::OneHour => Some(60 * MINUTE),
+            PlotWindow::All => None,
+        }
+    }
+
+    /// The time range shown when the window ends at `end_nanos`.
+    pub fn range(self, end_nanos: Nanos) -> (Nanos, Nanos) {
+        match self.length_nanos() {
+            Some(length) => (end_nanos.saturating_sub(length), end_nanos),
+            None => (Nanos::MIN, Nanos::MAX),
+        }
+    }
+}
+
+/// The plot panel.
+#[derive(Debug, Default)]
+pub struct PlotPanel {
+    /// The time window (persisted by the app).
+    pub window: PlotWindow,
+    /// When paused, the window stops moving at this time and the plot can be panned and zoomed.
+    paused_at_nanos: Option<Nanos>,
+}
+
+/// One series prepared for drawing.
+struct PreparedLine {
+    label: String,
+    points: Vec<[f64; 2]>,
+    colour: egui::Color32,
+}
+
+impl PlotPanel {
+    /// A panel showing `window`.
+    pub fn new(window: PlotWindow) -> Self {
+        Self {
+            window,
+            paused_at_nanos: None,
+        }
+    }
+
+    /// True while the window is frozen.
+    pub fn paused(&self) -> bool {
+        self.paused_at_nanos.is_some()
+    }
+
+    /// Draws the controls and the plot; pushes what the user asked for to `actions`.
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        store: &Store,
+        now_nanos: Nanos,
+        actions: &mut Vec<UiAction>,
+    ) {
+        self.controls_ui(ui, store, now_nanos, actions);
+        if store.series().next().is_none() {
+            ui.weak("Nothing plotted yet: select a topic and press \u{201c}Add to plot\u{201d} next to one of its values.");
+            return;
+        }
+        let end_nanos = self.paused_at_nanos.unwrap_or(now_nanos);
+        let (from, to) = self.window.range(end_nanos);
+        let max_points = (ui.available_width().max(100.0) * 2.0) as usize;
+        let palette = Palette::for_ui(ui);
+        let lines: Vec<PreparedLine> = store
+            .series()
+            .enumerate()
+            .map(|(index, (_, series))| PreparedLine {
+                label: series.label.clone(),
+                points: series.decimated(from, to, max_points),
+                colour: palette.series_colour(index),
+            })
+            .collect();
+
+        let live = self.paused_at_nanos.is_none();
+        let x_range = self
+            .window
+            .length_nanos()
+            .map(|_| from as f64 / NANOS_PER_SEC..=to as f64 / NANOS_PER_SEC);
+        Plot::new("series_plot")
+            .legend(Legend::default())
+            .x_axis_formatter(|mark, _range| clock_time_of_secs(mark.value))
+            .label_formatter(hover_label)
+            .allow_drag(!live)
+            .allow_zoom(!live)
+            .allow_scroll(!live)
+            .show(ui, move |plot_ui| {
+                for line in lines {
+                    plot_ui.line(
+                        Line::new(line.label, PlotPoints::from(line.points)).color(line.colour),
+                    );
+                }
+                if live {
+                    match x_range {
+                        Some(range) => {
+                            plot_ui.set_plot_bounds_x(range);
+                            plot_ui.set_auto_bounds(egui::Vec2b::new(false, true));
+                        }
+                        None => plot_ui.set_auto_bounds(egui::Vec2b::new(true, true)),
+                    }
+                }
+            });
+
+        if live && let Some(length) = self.window.length_nanos() {
+            // Scroll smoothly: repaint when the window has moved about a pixel (but not faster
+            // than 20 Hz, and at least once a second).
+            let per_pixel_nanos = length / (max_points as Nanos / 2).max(1);
+            let wait = Duration::from_nanos(per_pixel_nanos.max(0) as u64)
+                .clamp(Duration::from_millis(50), Duration::from_secs(1));
+            ui.ctx().request_repaint_after(wait);
+        }
+    }
+
+    fn controls_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        store: &Store,
+        now_nanos: Nanos,
+        actions: &mut Vec<UiAction>,
+    ) {
+        ui.horizontal_wrapped(|ui| {
+            ui.strong("Plot");
+            egui::ComboBox::from_id_salt("plot_window")
+                .selected_text(self.window.label())
+                .show_ui(ui, |ui| {
+                    for window in PlotWindow::ALL {
+                        ui.selectable_value(&mut self.window, window, window.label());
+                    }
+                });
+            let pause_label = if self.paused() { "Resume" } else { "Pause" };
+            if ui
+                .button(pause_label)
+                .on_hover_text("Pause freezes the window so you can pan and zoom; Resume follows live data again")
+                .clicked()
+            {
+                self.paused_at_nanos = match self.paused_at_nanos {
+                    Some(_) => None,
+                    None => Some(now_nanos),
+                };
+            }
+            let palette = Palette::for_ui(ui);
+            for (index, (id, series)) in store.series().enumerate() {
+                series_chip_ui(ui, id, &series.label, palette.series_colour(index), actions);
+            }
+        });
+    }
+}
+
+fn series_chip_ui(
+    ui: &mut egui::Ui,
+    id: SeriesId,
+    label: &str,
+    colour: egui::Color32,
+    actions: &mut Vec<UiAction>,
+) {
+    ui.separator();
+    ui.label(RichText::new("\u{25a0}").color(colour));
+    ui.label(RichText::new(label).small());
+    if ui
+        .small_button("\u{2716}")
+        .on_hover_text(format!("Remove {label} from the plot"))
+        .clicked()
+    {
+        actions.push(UiAction::RemoveSeries(id));
+    }
+}
+
+fn hover_label(position: &HoverPosition<'_>) -> Option<String> {
+    Some(match position {
+        HoverPosition::NearDataPoint {
+            plot_name,
+            position,
+            ..
+        } => {
+            format!(
+                "{plot_name}\n{}  {}",
+                clock_time_of_secs(position.x),
+                position.y
+            )
+        }
+        HoverPosition::Elsewhere { position } => {
+            format!("{}  {:.3}", clock_time_of_secs(position.x), position.y)
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_window_ends_at_the_given_time() {
+        let (from, to) = PlotWindow::OneMinute.range(100_000_000_000);
+        assert_eq!((from, to), (40_000_000_000, 100_000_000_000));
+    }
+
+    #[test]
+    fn the_all_window_covers_every_time() {
+        assert_eq!(PlotWindow::All.range(5), (Nanos::MIN, Nanos::MAX));
+    }
+
+    #[test]
+    fn windows_near_the_epoch_do_not_overflow() {
+        let (from, _) = PlotWindow::OneHour.range(Nanos::MIN + 1);
+        assert_eq!(from, Nanos::MIN);
+    }
+}

@@ -1,0 +1,105 @@
+//! The status bar (bottom): connection state in plain words, refused subscriptions, and the
+//! counters that make every message accountable — received, applied, dropped (inbox full, never
+//! silent), pending, history evicted — plus topics and memory held against the budget.
+
+use egui::RichText;
+
+use crate::model::store::Store;
+
+use super::theme::Palette;
+use crate::model::format::{format_bytes, format_count};
+
+/// How the connection is doing, for the colour of the status dot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Health {
+    /// Not connected and not trying.
+    #[default]
+    Idle,
+    /// Connecting or waiting to retry.
+    Busy,
+    /// Connected.
+    Ok,
+    /// A failure the user should read.
+    Error,
+}
+
+/// What the status bar shows besides the store's own counters. The app fills it from the
+/// worker's status cell and the inbox each frame (the UI layer knows nothing of the worker).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StatusView {
+    /// The connection state in plain words ("Connected to host:1883 since 10:42:07").
+    pub connection: String,
+    pub health: Health,
+    /// Subscription filters the broker refused.
+    pub refused_subscriptions: Vec<String>,
+    /// Messages the worker received.
+    pub received: u64,
+    /// Messages dropped because the inbox was full (received but never applied).
+    pub dropped: u64,
+    /// Messages waiting in the inbox.
+    pub pending: u64,
+}
+
+/// Draws the status bar for `status` and the store's counters.
+pub fn status_bar_ui(ui: &mut egui::Ui, status: &StatusView, store: &Store) {
+    let palette = Palette::for_ui(ui);
+    ui.horizontal_wrapped(|ui| {
+        let dot_colour = match status.health {
+            Health::Idle => palette.status_idle,
+            Health::Busy => palette.status_busy,
+            Health::Ok => palette.status_ok,
+            Health::Error => palette.status_error,
+        };
+        ui.label(RichText::new("\u{25cf}").color(dot_colour));
+        let connection = RichText::new(&status.connection);
+        if status.health == Health::Error {
+            ui.label(connection.color(palette.status_error));
+        } else {
+            ui.label(connection);
+        }
+        if !status.refused_subscriptions.is_empty() {
+            ui.separator();
+            ui.colored_label(
+                palette.warning,
+                format!("Refused by the broker: {}", status.refused_subscriptions.join(", ")),
+            )
+            .on_hover_text("The broker did not grant these subscriptions (often: outside your account's topic permissions).");
+        }
+        ui.separator();
+        counters_ui(ui, status, store, palette);
+    });
+}
+
+fn counters_ui(ui: &mut egui::Ui, status: &StatusView, store: &Store, palette: &Palette) {
+    let stats = store.stats();
+    ui.label(format!("Received: {}", format_count(status.received)))
+        .on_hover_text("Messages received from the broker on this connection");
+    ui.label(format!("Applied: {}", format_count(stats.messages_applied)))
+        .on_hover_text("Messages added to the topic tree");
+    let dropped = RichText::new(format!("Dropped: {}", format_count(status.dropped)));
+    let dropped = if status.dropped > 0 {
+        dropped.color(palette.warning)
+    } else {
+        dropped
+    };
+    ui.label(dropped).on_hover_text(
+        "Messages received faster than the window could take them in: the oldest waiting ones were dropped (the inbox was full)",
+    );
+    if status.pending > 0 {
+        ui.label(format!("Pending: {}", format_count(status.pending)))
+            .on_hover_text("Messages received and waiting to be added");
+    }
+    ui.label(format!("Evicted: {}", format_count(stats.history_evicted)))
+        .on_hover_text("Older history messages removed to stay within the history limits and the memory budget (the latest message of every topic is kept)");
+    ui.separator();
+    ui.label(format!("Topics: {}", format_count(stats.topics)));
+    let budget = store.limits().memory_budget_bytes as u64;
+    ui.label(format!(
+        "Memory: {} of {}",
+        format_bytes(stats.bytes_held),
+        format_bytes(budget)
+    ))
+    .on_hover_text(
+        "Payloads and bookkeeping held by the store, against the memory budget set in the settings",
+    );
+}

@@ -1,0 +1,509 @@
+//! The topic tree (left panel): a filter box over a virtualised list of the tree's visible rows.
+//!
+//! Only the rows on screen are laid out (`ScrollArea::show_rows` over the tree's cached,
+//! flattened rows), so 100,000 topics scroll like 100. Rows are painted directly rather than
+//! built from nested widgets, which keeps a row to one interaction and a handful of text runs.
+
+use std::time::Duration;
+
+use egui::{
+    Align2, Color32, FontId, Key, Modifiers, Rect, ScrollArea, Sense, Shape, Stroke, pos2, vec2,
+};
+
+use crate::model::message::Nanos;
+use crate::model::tree::{NodeId, Row, TopicTree, TreeFilter};
+
+use super::action::UiAction;
+use super::text::age_text_changes_in_nanos;
+use super::theme::Palette;
+use crate::model::format::{format_age, format_count};
+
+/// How long a changed row stays highlighted.
+const HIGHLIGHT_NANOS: Nanos = 1_000_000_000;
+/// Horizontal indent per tree level, in points.
+const INDENT_PER_LEVEL: f32 = 14.0;
+/// Width of the expand arrow's hit area.
+const ARROW_WIDTH: f32 = 16.0;
+/// Repaint interval while something fades (about 30 frames per second is smooth enough).
+const FADE_REPAINT: Duration = Duration::from_millis(33);
+/// The filter box's hint, which also says what it accepts.
+pub const FILTER_HINT: &str = "Filter topics (text or MQTT filter like a/+/c)";
+
+/// The topic tree panel.
+#[derive(Debug, Default)]
+pub struct TreePanel {
+    filter_text: String,
+    filter: TreeFilter,
+    /// Arrow keys move the selection (set by clicking a row; text fields take precedence).
+    keyboard_active: bool,
+    /// Bring this node's row on screen in the next frame.
+    scroll_to: Option<NodeId>,
+    /// Rows laid out in the last frame.
+    visible_range: std::ops::Range<usize>,
+}
+
+/// What the next repaint has to wait for, collected while painting rows.
+#[derive(Debug, Default)]
+struct RepaintNeed {
+    fading: bool,
+    next_age_change_nanos: Option<Nanos>,
+}
+
+impl TreePanel {
+    /// The current filter (as parsed from the filter box).
+    pub fn filter(&self) -> &TreeFilter {
+        &self.filter
+    }
+
+    /// Sets the filter box text, as if typed.
+    pub fn set_filter_text(&mut self, text: &str) {
+        self.filter_text = text.to_owned();
+        self.filter = TreeFilter::parse(text);
+    }
+
+    /// Scrolls the row of `node` into view in the next frame.
+    pub fn scroll_to(&mut self, node: NodeId) {
+        self.scroll_to = Some(node);
+    }
+
+    /// Draws the filter box and the visible rows; pushes what the user asked for to `actions`.
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        tree: &mut TopicTree,
+        selected: Option<NodeId>,
+        now_nanos: Nanos,
+        actions: &mut Vec<UiAction>,
+    ) {
+        self.filter_ui(ui, selected, actions);
+        ui.add_space(2.0);
+
+        let row_count = tree.visible_rows(&self.filter).len();
+        if row_count == 0 {
+            ui.weak(if self.filter == TreeFilter::None {
+                "No topics yet. Messages appear here as they arrive."
+            } else {
+                "No topic matches the filter."
+            });
+            return;
+        }
+        self.keyboard_ui(ui, tree, selected, actions);
+
+        let row_height = ui.text_style_height(&egui::TextStyle::Body).max(18.0);
+        let row_pitch = row_height + ui.spacing().item_spacing.y;
+        let mut scroll = ScrollArea::vertical()
+            .id_salt("topic_tree_rows")
+            .auto_shrink([false, false]);
+        if let Some(target) = self.scroll_to.take()
+            && let Some(index) = tree
+                .visible_rows(&self.filter)
+                .iter()
+                .position(|row| row.node == target)
+            && !self.fully_visible(index)
+        {
+            // Put the row about a third down the view so its neighbours show too.
+            let offset = (index as f32 * row_pitch - ui.available_height() / 3.0).max(0.0);
+            scroll = scroll.vertical_scroll_offset(offset);
+        }
+
+        let base_id = ui.make_persistent_id("topic_tree");
+        let filtering = self.filter != TreeFilter::None;
+        let mut need = RepaintNeed::default();
+        scroll.show_rows(ui, row_height, row_count, |ui, range| {
+            self.visible_range = range.clone();
+            let rows: Vec<Row> = tree.visible_rows(&self.filter)[range].to_vec();
+            let tree: &TopicTree = tree;
+            for row in rows {
+                let context = RowContext {
+                    tree,
+                    row,
+                    selected: selected == Some(row.node),
+                    filtering,
+                    now_nanos,
+                    row_height,
+                    id: base_id.with(row.node.0),
+                };
+                if let Some(clicked) = row_ui(ui, &context, actions, &mut need) {
+                    self.keyboard_active = clicked;
+                }
+            }
+        });
+        if need.fading {
+            ui.ctx().request_repaint_after(FADE_REPAINT);
+        } else if let Some(nanos) = need.next_age_change_nanos {
+            ui.ctx()
+                .request_repaint_after(Duration::from_nanos(nanos.max(0) as u64));
+        }
+    }
+
+    fn fully_visible(&self, index: usize) -> bool {
+        // The first and last laid-out rows may be cut off by the view's edges.
+        index > self.visible_range.start && index + 1 < self.visible_range.end
+    }
+
+    fn filter_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        selected: Option<NodeId>,
+        actions: &mut Vec<UiAction>,
+    ) {
+        ui.horizontal(|ui| {
+            let label = ui.label("Filter");
+            let clear_width = if self.filter_text.is_empty() { 0.0 } else { 24.0 };
+            let edit = egui::TextEdit::singleline(&mut self.filter_text)
+                .hint_text(FILTER_HINT)
+                .desired_width(ui.available_width() - clear_width - 90.0);
+            let response = ui.add(edit).labelled_by(label.id);
+            if response.changed() {
+                self.filter = TreeFilter::parse(&self.filter_text);
+                if let Some(node) = selected {
+                    self.scroll_to = Some(node);
+                }
+            }
+            if response.has_focus() {
+                self.keyboard_active = false;
+            }
+            if !self.filter_text.is_empty()
+                && ui.small_button("✖").on_hover_text("Clear the filter").clicked()
+            {
+                self.set_filter_text("");
+            }
+            if ui
+                .button("Expand all")
+                .on_hover_text("Expand the selected node and everything below it (all topics without a selection)")
+                .clicked()
+            {
+                actions.push(UiAction::ExpandAllBelow(selected.unwrap_or(NodeId::ROOT)));
+            }
+        });
+        if let TreeFilter::Wildcard(filter) = &self.filter {
+            ui.weak(format!("MQTT filter {}", filter.as_str()));
+        }
+    }
+
+    /// Up/Down move the selection over the visible rows, Left/Right collapse/expand (or go to the
+    /// parent/first child), Enter toggles.
+    fn keyboard_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        tree: &mut TopicTree,
+        selected: Option<NodeId>,
+        actions: &mut Vec<UiAction>,
+    ) {
+        if !self.keyboard_active || ui.ctx().text_edit_focused() {
+            return;
+        }
+        let pressed =
+            |ui: &mut egui::Ui, key| ui.input_mut(|input| input.consume_key(Modifiers::NONE, key));
+        let keys = [
+            Key::ArrowUp,
+            Key::ArrowDown,
+            Key::ArrowLeft,
+            Key::ArrowRight,
+            Key::Enter,
+        ]
+        .map(|key| pressed(ui, key));
+        let [up, down, left, right, enter] = keys;
+        if !keys.contains(&true) {
+            return;
+        }
+        let rows = tree.visible_rows(&self.filter);
+        let current = selected.and_then(|node| rows.iter().position(|row| row.node == node));
+        let Some(index) = current else {
+            if up || down {
+                let first = rows[0].node;
+                self.select(first, actions);
+            }
+            return;
+        };
+        let row = rows[index];
+        let previous = rows[index.saturating_sub(1)].node;
+        let next = rows.get(index + 1).map(|row| row.node);
+        let node = tree.node(row.node);
+        let expanded = node.expanded || self.filter != TreeFilter::None;
+        let parent = node.parent.filter(|parent| *parent != NodeId::ROOT);
+        if up {
+            self.select(previous, actions);
+        } else if down {
+            if let Some(next) = next {
+                self.select(next, actions);
+            }
+        } else if right && row.has_children {
+            match next {
+                Some(next) if expanded => self.select(next, actions),
+                _ => actions.push(UiAction::SetExpanded {
+                    node: row.node,
+                    expanded: true,
+                }),
+            }
+        } else if left {
+            if row.has_children && expanded {
+                actions.push(UiAction::SetExpanded {
+                    node: row.node,
+                    expanded: false,
+                });
+            } else if let Some(parent) = parent {
+                self.select(parent, actions);
+            }
+        } else if enter && row.has_children {
+            actions.push(UiAction::SetExpanded {
+                node: row.node,
+                expanded: !expanded,
+            });
+        }
+    }
+
+    fn select(&mut self, node: NodeId, actions: &mut Vec<UiAction>) {
+        self.scroll_to = Some(node);
+        actions.push(UiAction::SelectTopic(node));
+    }
+}
+
+/// What one row needs to draw itself.
+struct RowContext<'a> {
+    tree: &'a TopicTree,
+    row: Row,
+    selected: bool,
+    filtering: bool,
+    now_nanos: Nanos,
+    row_height: f32,
+    id: egui::Id,
+}
+
+/// Draws one row; returns `Some(true)` when the row was clicked.
+fn row_ui(
+    ui: &mut egui::Ui,
+    context: &RowContext<'_>,
+    actions: &mut Vec<UiAction>,
+    need: &mut RepaintNeed,
+) -> Option<bool> {
+    let RowContext {
+        tree,
+        row,
+        selected,
+        filtering,
+        now_nanos,
+        row_height,
+        id,
+    } = *context;
+    let node = tree.node(row.node);
+    let palette = Palette::for_ui(ui);
+    let (rect, _) = ui.allocate_exact_size(vec2(ui.available_width(), row_height), Sense::hover());
+    let response = ui.interact(rect, id, Sense::CLICK);
+    let indent = f32::from(row.depth) * INDENT_PER_LEVEL;
+    let arrow_rect = Rect::from_min_size(
+        pos2(rect.left() + indent, rect.top()),
+        vec2(ARROW_WIDTH, row_height),
+    );
+    let expanded = node.expanded || filtering;
+    let arrow = row
+        .has_children
+        .then(|| ui.interact(arrow_rect, id.with("arrow"), Sense::CLICK));
+
+    let name = display_name(&node.name);
+    response.widget_info(|| egui::WidgetInfo::selected(egui::Role::Button, true, selected, &name));
+    if let Some(arrow) = &arrow {
+        let label = if expanded { "Collapse" } else { "Expand" };
+        arrow.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, label));
+    }
+
+    let painter = ui.painter().with_clip_rect(rect.intersect(ui.clip_rect()));
+    let visuals = ui.visuals();
+    if selected {
+        painter.rect_filled(rect, 2.0, visuals.selection.bg_fill);
+    } else if response.hovered() {
+        painter.rect_filled(rect, 2.0, visuals.widgets.hovered.weak_bg_fill);
+    }
+    let since_change = now_nanos - node.last_change_nanos;
+    if (0..HIGHLIGHT_NANOS).contains(&since_change) {
+        let strength = 1.0 - since_change as f32 / HIGHLIGHT_NANOS as f32;
+        painter.rect_filled(
+            rect,
+            2.0,
+            palette.change_highlight.gamma_multiply(strength * 0.8),
+        );
+        need.fading = true;
+    }
+
+    if row.has_children {
+        let hovered = arrow.as_ref().is_some_and(egui::Response::hovered);
+        let colour = if hovered {
+            visuals.strong_text_color()
+        } else {
+            visuals.text_color()
+        };
+        paint_arrow(&painter, arrow_rect, expanded, colour);
+    }
+
+    let font =
+        FontId::proportional(ui.text_style_height(&egui::TextStyle::Body).min(row_height) - 2.0);
+    let small = FontId::proportional(font.size - 1.5);
+    let mono = FontId::monospace(small.size);
+    let centre_y = rect.center().y;
+    let name_colour = if node.name.is_empty() {
+        visuals.weak_text_color()
+    } else {
+        visuals.strong_text_color()
+    };
+    let name_rect = painter.text(
+        pos2(arrow_rect.right() + 2.0, centre_y),
+        Align2::LEFT_CENTER,
+        &name,
+        font,
+        name_colour,
+    );
+
+    // Right-aligned: age and the retained marker; the preview fills what is left between.
+    let mut right = rect.right() - 4.0;
+    if node.subtree_messages > 0 {
+        let elapsed = now_nanos - node.last_change_nanos;
+        let age_rect = painter.text(
+            pos2(right, centre_y),
+            Align2::RIGHT_CENTER,
+            format_age(elapsed),
+            small.clone(),
+            visuals.weak_text_color(),
+        );
+        right = age_rect.left() - 6.0;
+        let change_in = age_text_changes_in_nanos(elapsed);
+        if elapsed < 3600 * 1_000_000_000 {
+            need.next_age_change_nanos = Some(
+                need.next_age_change_nanos
+                    .map_or(change_in, |n| n.min(change_in)),
+            );
+        }
+    }
+    let topic = node.topic.as_deref();
+    if let Some(topic) = topic
+        && let Some(latest) = topic.history.latest()
+        && latest.retained
+    {
+        let marker = painter.text(
+            pos2(right, centre_y),
+            Align2::RIGHT_CENTER,
+            "R",
+            mono.clone(),
+            palette.retained,
+        );
+        right = marker.left() - 6.0;
+    }
+
+    let mut x = name_rect.right() + 8.0;
+    let middle = painter.with_clip_rect(
+        Rect::from_x_y_ranges(x..=right.max(x), rect.y_range()).intersect(painter.clip_rect()),
+    );
+    if row.has_children {
+        let summary = format!(
+            "{} topics · {} msgs",
+            format_count(u64::from(node.subtree_topics)),
+            format_count(node.subtree_messages)
+        );
+        let summary_rect = middle.text(
+            pos2(x, centre_y),
+            Align2::LEFT_CENTER,
+            summary,
+            small.clone(),
+            visuals.weak_text_color(),
+        );
+        x = summary_rect.right() + 8.0;
+    } else if let Some(topic) = topic {
+        let count_rect = middle.text(
+            pos2(x, centre_y),
+            Align2::LEFT_CENTER,
+            format!("({})", format_count(topic.message_count)),
+            small,
+            visuals.weak_text_color(),
+        );
+        x = count_rect.right() + 8.0;
+    }
+    if let Some(latest) = topic.and_then(|topic| topic.history.latest()) {
+        middle.text(
+            pos2(x, centre_y),
+            Align2::LEFT_CENTER,
+            format!("= {}", latest.decoded.preview),
+            mono,
+            palette.preview,
+        );
+    }
+
+    if let Some(arrow) = &arrow
+        && arrow.clicked()
+    {
+        actions.push(UiAction::SetExpanded {
+            node: row.node,
+            expanded: !expanded,
+        });
+        return Some(true);
+    }
+    if response.double_clicked() && row.has_children {
+        actions.push(UiAction::SetExpanded {
+            node: row.node,
+            expanded: !expanded,
+        });
+    }
+    response.context_menu(|ui| {
+        if ui.button("Expand all below").clicked() {
+            actions.push(UiAction::ExpandAllBelow(row.node));
+            ui.close();
+        }
+        if row.has_children
+            && ui
+                .button(if expanded { "Collapse" } else { "Expand" })
+                .clicked()
+        {
+            actions.push(UiAction::SetExpanded {
+                node: row.node,
+                expanded: !expanded,
+            });
+            ui.close();
+        }
+        if ui.button("Copy topic path").clicked() {
+            ui.ctx().copy_text(tree.path(row.node));
+            ui.close();
+        }
+    });
+    if response.clicked() || response.secondary_clicked() {
+        actions.push(UiAction::SelectTopic(row.node));
+        return Some(true);
+    }
+    None
+}
+
+/// A level's name as shown; empty levels (`a//b`, a leading `/`) get a visible placeholder.
+fn display_name(name: &str) -> String {
+    if name.is_empty() {
+        "(empty level)".to_owned()
+    } else {
+        name.to_owned()
+    }
+}
+
+fn paint_arrow(painter: &egui::Painter, rect: Rect, expanded: bool, colour: Color32) {
+    let centre = rect.center();
+    let size = 4.0;
+    let points = if expanded {
+        vec![
+            pos2(centre.x - size, centre.y - size * 0.6),
+            pos2(centre.x + size, centre.y - size * 0.6),
+            pos2(centre.x, centre.y + size * 0.7),
+        ]
+    } else {
+        vec![
+            pos2(centre.x - size * 0.6, centre.y - size),
+            pos2(centre.x + size * 0.7, centre.y),
+            pos2(centre.x - size * 0.6, centre.y + size),
+        ]
+    };
+    painter.add(Shape::convex_polygon(points, colour, Stroke::NONE));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_levels_get_a_visible_name() {
+        assert_eq!(display_name(""), "(empty level)");
+        assert_eq!(display_name("lbg01"), "lbg01");
+    }
+}
