@@ -9,3 +9,8 @@ pub mod series;
 pub mod store;
 pub mod topic;
 pub mod tree;
+pub mod aedifion;
+pub mod hash_id;
+pub mod influx;
+pub mod json_values;
+pub mod legacy;
