@@ -1,25 +1,364 @@
 //! A topic's recent messages, bounded by count and bytes. OWNER: model-core helper.
+//!
+//! The oldest message goes first; the latest is always kept, even when it alone exceeds the
+//! byte limit. Every message gets a per-history sequence number (consecutive, so entries need not
+//! store it), which lets the store keep one global oldest-first queue of `(topic, sequence)` for
+//! its memory budget.
+
+use std::collections::VecDeque;
+use std::mem::size_of;
 
 use super::message::Message;
+use super::payload::{ExtractedValue, ValueKey};
 
+/// Bounds for one topic's history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HistoryLimits {
+    /// Messages kept (at least one is always kept).
+    pub max_messages: usize,
+    /// Payload bytes kept (the latest message is kept even if it is larger).
+    pub max_payload_bytes: usize,
+}
+
+/// What trimming removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Trimmed {
+    /// Messages removed.
+    pub messages: u64,
+    /// Their estimated memory ([`estimated_message_bytes`]).
+    pub held_bytes: usize,
+}
+
+impl Trimmed {
+    fn add(&mut self, held_bytes: usize) {
+        self.messages += 1;
+        self.held_bytes += held_bytes;
+    }
+}
+
+/// The outcome of asking a history to drop the message with a given sequence number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EvictOldest {
+    /// It was the oldest message and was dropped; it held this many bytes (estimate).
+    Evicted {
+        /// Estimated memory released.
+        held_bytes: usize,
+    },
+    /// It is already gone.
+    AlreadyGone,
+    /// It is the latest message, which is always kept.
+    IsLatest,
+    /// It is still held but is not the oldest (the caller's queue is out of order).
+    NotOldest,
+}
+
+/// A topic's recent messages, oldest first internally.
 #[derive(Debug, Default)]
 pub struct History {
-    messages: std::collections::VecDeque<Message>,
+    messages: VecDeque<Message>,
+    /// Sequence number the next pushed message gets (= messages ever pushed).
+    next_sequence: u64,
+    payload_bytes: usize,
+    held_bytes: usize,
+    evicted: u64,
 }
 
 impl History {
+    /// An empty history.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
     /// The newest message.
     pub fn latest(&self) -> Option<&Message> {
         self.messages.back()
     }
+
+    /// The message before the latest (for a diff view).
+    pub fn previous(&self) -> Option<&Message> {
+        self.messages
+            .len()
+            .checked_sub(2)
+            .and_then(|index| self.messages.get(index))
+    }
+
     /// Newest first.
     pub fn iter_newest_first(&self) -> impl Iterator<Item = &Message> {
         self.messages.iter().rev()
     }
+
+    /// Oldest first.
+    pub fn iter_oldest_first(&self) -> impl Iterator<Item = &Message> {
+        self.messages.iter()
+    }
+
+    /// The `index`-th message counting from the newest (0 = latest).
+    pub fn newest_first(&self, index: usize) -> Option<&Message> {
+        self.messages
+            .len()
+            .checked_sub(index + 1)
+            .and_then(|position| self.messages.get(position))
+    }
+
+    /// Number of messages held.
     pub fn len(&self) -> usize {
         self.messages.len()
     }
+
+    /// True before the first message.
     pub fn is_empty(&self) -> bool {
         self.messages.is_empty()
+    }
+
+    /// Payload bytes held.
+    pub fn payload_bytes(&self) -> usize {
+        self.payload_bytes
+    }
+
+    /// Estimated memory held by the messages ([`estimated_message_bytes`] summed).
+    pub fn held_bytes(&self) -> usize {
+        self.held_bytes
+    }
+
+    /// Messages dropped so far to stay within limits.
+    pub fn evicted(&self) -> u64 {
+        self.evicted
+    }
+
+    /// Sequence number of the latest message, if any.
+    pub fn latest_sequence(&self) -> Option<u64> {
+        self.next_sequence
+            .checked_sub(1)
+            .filter(|_| !self.messages.is_empty())
+    }
+
+    /// Sequence number of the oldest message held, if any.
+    pub fn oldest_sequence(&self) -> Option<u64> {
+        (!self.messages.is_empty()).then(|| self.next_sequence - self.messages.len() as u64)
+    }
+
+    /// Appends `message` as the latest, then trims the oldest to `limits`. Returns the new
+    /// message's sequence number and what was trimmed.
+    pub fn push(&mut self, message: Message, limits: HistoryLimits) -> (u64, Trimmed) {
+        let sequence = self.next_sequence;
+        self.next_sequence += 1;
+        self.payload_bytes += message.payload.len();
+        self.held_bytes += estimated_message_bytes(&message);
+        if self.messages.capacity() == 0 {
+            // Most topics of a large broker hold one message: don't let the first push reserve four.
+            self.messages.reserve_exact(1);
+        }
+        self.messages.push_back(message);
+        (sequence, self.trim(limits))
+    }
+
+    /// Drops the oldest messages until `limits` hold (never the latest).
+    pub fn trim(&mut self, limits: HistoryLimits) -> Trimmed {
+        let mut trimmed = Trimmed::default();
+        while self.messages.len() > 1
+            && (self.messages.len() > limits.max_messages
+                || self.payload_bytes > limits.max_payload_bytes)
+        {
+            if let Some(held_bytes) = self.pop_oldest() {
+                trimmed.add(held_bytes);
+            }
+        }
+        trimmed
+    }
+
+    /// Drops the message with `sequence` if it is the oldest and not the latest (memory budget).
+    pub fn evict_oldest(&mut self, sequence: u64) -> EvictOldest {
+        match self.oldest_sequence() {
+            None => EvictOldest::AlreadyGone,
+            Some(oldest) if sequence < oldest => EvictOldest::AlreadyGone,
+            Some(_) if Some(sequence) == self.latest_sequence() => EvictOldest::IsLatest,
+            Some(oldest) if sequence > oldest => EvictOldest::NotOldest,
+            Some(_) => match self.pop_oldest() {
+                Some(held_bytes) => EvictOldest::Evicted { held_bytes },
+                None => EvictOldest::AlreadyGone,
+            },
+        }
+    }
+
+    /// Removes the oldest message and returns its estimated memory.
+    fn pop_oldest(&mut self) -> Option<usize> {
+        let message = self.messages.pop_front()?;
+        let held_bytes = estimated_message_bytes(&message);
+        self.payload_bytes -= message.payload.len();
+        self.held_bytes -= held_bytes;
+        self.evicted += 1;
+        Some(held_bytes)
+    }
+}
+
+/// Estimated memory one stored message costs: the struct, payload, topic, preview, values and
+/// problem text. An estimate (allocator rounding and shared buffers are ignored), stable for a
+/// given message so adding and removing it balance exactly.
+pub fn estimated_message_bytes(message: &Message) -> usize {
+    let decoded = &message.decoded;
+    let values_bytes: usize = decoded.values.iter().map(estimated_value_bytes).sum();
+    size_of::<Message>()
+        + message.payload.len()
+        + message.topic.len()
+        + decoded.preview.len()
+        + decoded.problem.as_ref().map_or(0, String::len)
+        + values_bytes
+}
+
+fn estimated_value_bytes(value: &ExtractedValue) -> usize {
+    let key_bytes = match &value.key {
+        ValueKey::Whole => 0,
+        ValueKey::JsonPath(path) => path.len(),
+        ValueKey::InfluxField { measurement, field } => measurement.len() + field.len(),
+    };
+    size_of::<ExtractedValue>() + key_bytes
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::model::message::{Nanos, Qos};
+    use crate::model::payload::{Decoded, PayloadFormat};
+    use bytes::Bytes;
+
+    /// A message built without the payload decoder (tests of the store must not depend on it).
+    pub(crate) fn message(topic: &str, payload: &str, received_at_nanos: Nanos) -> Message {
+        Message {
+            topic: topic.to_owned(),
+            payload: Bytes::copy_from_slice(payload.as_bytes()),
+            qos: Qos::AtMostOnce,
+            retained: false,
+            received_at_nanos,
+            decoded: Decoded {
+                format: PayloadFormat::Text,
+                preview: payload.to_owned(),
+                values: Vec::new(),
+                problem: None,
+            },
+        }
+    }
+
+    const ROOMY: HistoryLimits = HistoryLimits {
+        max_messages: 100,
+        max_payload_bytes: 1 << 20,
+    };
+
+    fn payloads_newest_first(history: &History) -> Vec<String> {
+        history
+            .iter_newest_first()
+            .map(|m| String::from_utf8_lossy(&m.payload).into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn count_limit_drops_the_oldest_and_counts_evictions() {
+        let mut history = History::new();
+        let limits = HistoryLimits {
+            max_messages: 3,
+            ..ROOMY
+        };
+        for index in 0..5 {
+            history.push(message("t", &index.to_string(), index), limits);
+        }
+        assert_eq!(payloads_newest_first(&history), ["4", "3", "2"]);
+        assert_eq!(history.evicted(), 2);
+        assert_eq!(history.oldest_sequence(), Some(2));
+        assert_eq!(history.latest_sequence(), Some(4));
+    }
+
+    #[test]
+    fn byte_limit_keeps_the_latest_even_when_it_alone_is_too_big() {
+        let mut history = History::new();
+        let limits = HistoryLimits {
+            max_messages: 100,
+            max_payload_bytes: 10,
+        };
+        history.push(message("t", "12345", 1), limits);
+        history.push(message("t", "67890", 2), limits);
+        assert_eq!(history.len(), 2);
+        let (_, trimmed) = history.push(message("t", &"x".repeat(50), 3), limits);
+        assert_eq!(trimmed.messages, 2);
+        assert_eq!(history.len(), 1);
+        assert_eq!(history.payload_bytes(), 50);
+        assert_eq!(history.latest().map(|m| m.received_at_nanos), Some(3));
+    }
+
+    #[test]
+    fn zero_message_limit_still_keeps_the_latest() {
+        let mut history = History::new();
+        let limits = HistoryLimits {
+            max_messages: 0,
+            max_payload_bytes: 0,
+        };
+        history.push(message("t", "a", 1), limits);
+        history.push(message("t", "b", 2), limits);
+        assert_eq!(payloads_newest_first(&history), ["b"]);
+    }
+
+    #[test]
+    fn previous_is_the_message_before_the_latest() {
+        let mut history = History::new();
+        assert!(history.previous().is_none());
+        history.push(message("t", "first", 1), ROOMY);
+        assert!(history.previous().is_none());
+        history.push(message("t", "second", 2), ROOMY);
+        history.push(message("t", "third", 3), ROOMY);
+        assert_eq!(history.previous().map(|m| m.received_at_nanos), Some(2));
+        assert_eq!(
+            history.newest_first(0).map(|m| m.received_at_nanos),
+            Some(3)
+        );
+        assert_eq!(
+            history.newest_first(2).map(|m| m.received_at_nanos),
+            Some(1)
+        );
+        assert!(history.newest_first(3).is_none());
+    }
+
+    #[test]
+    fn held_bytes_balance_after_trimming_everything_but_the_latest() {
+        let mut history = History::new();
+        for index in 0..10 {
+            history.push(
+                message("some/topic", &"p".repeat(index * 10), index as Nanos),
+                ROOMY,
+            );
+        }
+        let latest_bytes = history.latest().map(estimated_message_bytes).unwrap();
+        history.trim(HistoryLimits {
+            max_messages: 1,
+            ..ROOMY
+        });
+        assert_eq!(history.held_bytes(), latest_bytes);
+        assert_eq!(history.payload_bytes(), 90);
+    }
+
+    #[test]
+    fn evict_oldest_refuses_the_latest_and_stale_sequences() {
+        let mut history = History::new();
+        history.push(message("t", "a", 1), ROOMY);
+        assert_eq!(history.evict_oldest(0), EvictOldest::IsLatest);
+        history.push(message("t", "b", 2), ROOMY);
+        history.push(message("t", "c", 3), ROOMY);
+        assert_eq!(history.evict_oldest(1), EvictOldest::NotOldest);
+        assert!(matches!(
+            history.evict_oldest(0),
+            EvictOldest::Evicted { .. }
+        ));
+        assert_eq!(history.evict_oldest(0), EvictOldest::AlreadyGone);
+        assert!(matches!(
+            history.evict_oldest(1),
+            EvictOldest::Evicted { .. }
+        ));
+        assert_eq!(history.evict_oldest(2), EvictOldest::IsLatest);
+        assert_eq!(payloads_newest_first(&history), ["c"]);
+        assert_eq!(history.evicted(), 2);
+    }
+
+    #[test]
+    fn a_single_message_history_reserves_room_for_one() {
+        let mut history = History::new();
+        history.push(message("t", "a", 1), ROOMY);
+        assert_eq!(history.messages.capacity(), 1);
     }
 }

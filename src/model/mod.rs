@@ -9,6 +9,8 @@ pub mod series;
 pub mod store;
 pub mod topic;
 pub mod tree;
+pub mod format;
+pub mod natural;
 pub mod aedifion;
 pub mod hash_id;
 pub mod influx;

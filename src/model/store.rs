@@ -1,11 +1,24 @@
 //! The store: everything received, owned by the UI thread. Applies decoded messages to the tree,
 //! per-topic histories and plot series, within limits and a memory budget.
 //! OWNER: model-core helper. Signatures are the contract for the UI and app layers.
+//!
+//! Memory: the store keeps a running estimate of the bytes it holds (messages, nodes, topic
+//! states, queue entries, series points). When the estimate exceeds the budget, the oldest history
+//! entries across all topics are dropped first, using one global arrival-ordered queue of
+//! `(node, sequence)`; a topic's latest message is never dropped. Entries the per-topic limits
+//! already dropped stay in the queue as stale entries and are compacted away in bulk.
 
-use super::message::{Message, Nanos};
+use std::collections::{HashMap, VecDeque};
+use std::mem::size_of;
+use std::sync::LazyLock;
+
+use bytes::Bytes;
+
+use super::history::{EvictOldest, HistoryLimits, Trimmed, estimated_message_bytes};
+use super::message::{Message, Nanos, Qos};
 use super::payload::ValueKey;
-use super::series::Series;
-use super::tree::{NodeId, TopicTree};
+use super::series::{Series, TimeSource};
+use super::tree::{Node, NodeId, TopicTree};
 
 /// Limits the user sets in the settings.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -31,20 +44,39 @@ impl Default for Limits {
     }
 }
 
+impl Limits {
+    /// The per-topic part of the limits.
+    pub fn history_limits(&self) -> HistoryLimits {
+        HistoryLimits {
+            max_messages: self.history_messages_per_topic,
+            max_payload_bytes: self.history_bytes_per_topic,
+        }
+    }
+}
+
 /// Everything known about one concrete topic.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct TopicState {
     /// Newest message first is `history.latest()`; older ones follow, bounded by [`Limits`].
     pub history: super::history::History,
+    /// Messages received on this topic (including those no longer in the history).
     pub message_count: u64,
     /// Receive time of the newest message.
     pub changed_at_nanos: Nanos,
+    /// The latest message was dropped from the eviction queue (it cannot be evicted); it must be
+    /// queued again once a newer message makes it evictable.
+    latest_unqueued: bool,
 }
 
+/// Returned by [`TopicState::latest`] for a state that was emptied from outside the store.
+static NO_MESSAGE: LazyLock<Message> =
+    LazyLock::new(|| Message::new(String::new(), Bytes::new(), Qos::AtMostOnce, false, 0));
+
 impl TopicState {
-    /// The newest message (a topic always has one).
+    /// The newest message (a topic always has one; an empty placeholder if the history was
+    /// emptied from outside the store).
     pub fn latest(&self) -> &Message {
-        todo!()
+        self.history.latest().unwrap_or(&NO_MESSAGE)
     }
 }
 
@@ -55,67 +87,742 @@ pub struct SeriesId(pub u32);
 /// Counters shown in the status bar and written by headless mode.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct StoreStats {
+    /// Messages applied since the store was created or cleared.
     pub messages_applied: u64,
+    /// Topics that received at least one message.
     pub topics: u64,
     /// Payload and bookkeeping bytes currently held (estimate).
     pub bytes_held: u64,
     /// History messages dropped to stay within limits or the memory budget.
     pub history_evicted: u64,
+    /// Points held by all plot series.
     pub series_points: u64,
 }
 
+/// An entry of the global eviction queue: the message `sequence` of the topic at `node`.
+#[derive(Debug, Clone, Copy)]
+struct QueuedMessage {
+    node: NodeId,
+    sequence: u64,
+}
+
+/// Estimated bookkeeping cost of one tree node (struct, name, slot in the parent's child list).
+fn estimated_node_bytes(name: &str) -> usize {
+    size_of::<Node>() + name.len() + size_of::<NodeId>()
+}
+
+/// Estimated bookkeeping cost of one topic's state (beyond its messages).
+const TOPIC_STATE_BYTES: usize = size_of::<TopicState>();
+/// Estimated cost of one eviction queue entry.
+const QUEUE_ENTRY_BYTES: usize = size_of::<QueuedMessage>();
+/// Estimated cost of one series point.
+const SERIES_POINT_BYTES: usize = size_of::<(Nanos, f64)>();
+/// Compaction of the eviction queue runs only above this many stale entries (amortises its O(n)).
+const MIN_STALE_FOR_COMPACTION: usize = 4096;
+
+/// A series and the node it plots.
+#[derive(Debug)]
+struct Plotted {
+    id: SeriesId,
+    node: NodeId,
+    series: Series,
+}
+
+/// Everything received, with its tree, histories and series.
 #[derive(Debug, Default)]
 pub struct Store {
     tree: TopicTree,
+    limits: Limits,
+    stats: StoreStats,
+    /// Plot series in the order they were added.
+    series: Vec<Plotted>,
+    /// Which series plot each node (looked up once per message only when any series exists).
+    series_by_node: HashMap<NodeId, Vec<SeriesId>>,
+    next_series_id: u32,
+    /// Every held message in arrival order, oldest first (plus stale entries; see module docs).
+    eviction_queue: VecDeque<QueuedMessage>,
+    stale_queue_entries: usize,
+    /// Bookkeeping estimate of the tree: nodes and topic states.
+    tree_bytes: usize,
+    /// Estimate of all messages held in histories ([`estimated_message_bytes`] summed).
+    message_bytes: usize,
 }
 
 impl Store {
+    /// An empty store with `limits`.
     pub fn new(limits: Limits) -> Self {
-        let _ = limits;
-        todo!()
+        Self {
+            limits,
+            ..Self::default()
+        }
     }
+
+    /// The limits in force.
     pub fn limits(&self) -> &Limits {
-        todo!()
+        &self.limits
     }
+
     /// Changes limits; trims at once if they shrank.
     pub fn set_limits(&mut self, limits: Limits) {
-        let _ = limits;
-        todo!()
+        let history_limits = limits.history_limits();
+        let series_points = limits.series_points;
+        self.limits = limits;
+        let mut trimmed = Trimmed::default();
+        for index in 0..self.tree.len() {
+            let Ok(raw_id) = u32::try_from(index) else {
+                break;
+            };
+            if let Some(state) = self
+                .tree
+                .get_mut(NodeId(raw_id))
+                .and_then(|node| node.topic.as_deref_mut())
+            {
+                let topic_trimmed = state.history.trim(history_limits);
+                trimmed.messages += topic_trimmed.messages;
+                trimmed.held_bytes += topic_trimmed.held_bytes;
+            }
+        }
+        self.account_trimmed(trimmed);
+        for plotted in &mut self.series {
+            plotted.series.set_capacity_points(series_points);
+        }
+        self.recount_series_points();
+        self.compact_queue_if_stale();
+        self.enforce_memory_budget();
     }
+
     /// Applies one message: tree, history, counters, and every series that plots this topic.
     pub fn apply(&mut self, message: Message) {
-        let _ = message;
-        todo!()
+        let nodes_before = self.tree.len();
+        let Some(node) = self.tree.insert(&message.topic) else {
+            tracing::warn!("topic tree is full; a message was not stored");
+            return;
+        };
+        if self.tree.len() != nodes_before {
+            self.count_new_nodes(nodes_before);
+        }
+        let received_at_nanos = message.received_at_nanos;
+        if !self.tree.node(node).is_topic() {
+            self.tree.attach_topic(node, Box::default());
+            self.stats.topics += 1;
+            self.tree_bytes += TOPIC_STATE_BYTES;
+        }
+        self.plot_values(node, &message);
+        self.push_to_history(node, message);
+        self.tree.record_message(node, received_at_nanos);
+        self.stats.messages_applied += 1;
+        self.update_bytes_held();
+        self.enforce_memory_budget();
     }
+
+    /// The topic tree.
     pub fn tree(&self) -> &TopicTree {
         &self.tree
     }
+
+    /// The topic tree, mutably (expansion, row cache).
     pub fn tree_mut(&mut self) -> &mut TopicTree {
         &mut self.tree
     }
+
     /// The state of the topic at `node`, if a message arrived on it.
     pub fn topic(&self, node: NodeId) -> Option<&TopicState> {
-        self.tree.node(node).topic.as_deref()
+        self.tree.get(node)?.topic.as_deref()
     }
+
     /// Starts plotting `key` of the topic at `node`, back-filled from that topic's history.
     /// Returns the existing series if it is already plotted.
     pub fn add_series(&mut self, node: NodeId, key: ValueKey) -> SeriesId {
-        let _ = (node, key);
-        todo!()
+        if let Some(existing) = self
+            .series
+            .iter()
+            .find(|plotted| plotted.node == node && plotted.series.key == key)
+        {
+            return existing.id;
+        }
+        let id = SeriesId(self.next_series_id);
+        self.next_series_id = self.next_series_id.wrapping_add(1);
+        let topic = self.tree.path(node);
+        let mut series = Series::new(
+            &topic,
+            key,
+            TimeSource::default(),
+            self.limits.series_points,
+        );
+        self.backfill(node, &mut series);
+        self.stats.series_points += series.len() as u64;
+        self.series.push(Plotted { id, node, series });
+        self.series_by_node.entry(node).or_default().push(id);
+        self.update_bytes_held();
+        id
     }
+
+    /// Stops plotting a series (unknown ids are ignored).
     pub fn remove_series(&mut self, id: SeriesId) {
-        let _ = id;
-        todo!()
+        let Some(position) = self.series.iter().position(|plotted| plotted.id == id) else {
+            return;
+        };
+        let removed = self.series.remove(position);
+        self.stats.series_points -= removed.series.len() as u64;
+        if let Some(ids) = self.series_by_node.get_mut(&removed.node) {
+            ids.retain(|&other| other != id);
+            if ids.is_empty() {
+                self.series_by_node.remove(&removed.node);
+            }
+        }
+        self.update_bytes_held();
     }
+
     /// All plotted series, in the order they were added.
     pub fn series(&self) -> impl Iterator<Item = (SeriesId, &Series)> {
-        std::iter::empty()
+        self.series
+            .iter()
+            .map(|plotted| (plotted.id, &plotted.series))
     }
+
+    /// One plotted series.
+    pub fn series_by_id(&self, id: SeriesId) -> Option<&Series> {
+        self.series
+            .iter()
+            .find(|plotted| plotted.id == id)
+            .map(|plotted| &plotted.series)
+    }
+
+    /// The series plotting `key` of the topic at `node`, if any.
+    pub fn find_series(&self, node: NodeId, key: &ValueKey) -> Option<SeriesId> {
+        self.series
+            .iter()
+            .find(|plotted| plotted.node == node && plotted.series.key == *key)
+            .map(|plotted| plotted.id)
+    }
+
+    /// Changes which clock a series uses; its points are rebuilt from the topic's history.
+    pub fn set_series_time_source(&mut self, id: SeriesId, time_source: TimeSource) {
+        let Some(position) = self.series.iter().position(|plotted| plotted.id == id) else {
+            return;
+        };
+        let node = self.series[position].node;
+        let mut series = std::mem::replace(
+            &mut self.series[position].series,
+            Series::new("", ValueKey::Whole, time_source, 1),
+        );
+        self.stats.series_points -= series.len() as u64;
+        series.time_source = time_source;
+        series.clear();
+        self.backfill(node, &mut series);
+        self.stats.series_points += series.len() as u64;
+        self.series[position].series = series;
+        self.update_bytes_held();
+    }
+
+    /// The counters, kept up to date incrementally.
     pub fn stats(&self) -> &StoreStats {
-        todo!()
+        &self.stats
     }
-    /// Forgets every topic and series (e.g. when connecting elsewhere).
+
+    /// Forgets every topic and series (e.g. when connecting elsewhere). Limits stay.
     pub fn clear(&mut self) {
-        todo!()
+        let limits = std::mem::take(&mut self.limits);
+        *self = Self::new(limits);
+    }
+
+    fn count_new_nodes(&mut self, first_new: usize) {
+        for index in first_new..self.tree.len() {
+            let Ok(raw_id) = u32::try_from(index) else {
+                break;
+            };
+            self.tree_bytes += estimated_node_bytes(&self.tree.node(NodeId(raw_id)).name);
+        }
+    }
+
+    /// Pushes the message's already extracted values into every series plotting this topic.
+    fn plot_values(&mut self, node: NodeId, message: &Message) {
+        if self.series_by_node.is_empty() || message.decoded.values.is_empty() {
+            return;
+        }
+        let Some(ids) = self.series_by_node.get(&node) else {
+            return;
+        };
+        for plotted in self
+            .series
+            .iter_mut()
+            .filter(|plotted| ids.contains(&plotted.id))
+        {
+            let before = plotted.series.len();
+            let series = &mut plotted.series;
+            for value in &message.decoded.values {
+                if value.key == series.key {
+                    series.push_value(value, message.received_at_nanos);
+                }
+            }
+            let after = plotted.series.len();
+            self.stats.series_points = self.stats.series_points - before as u64 + after as u64;
+        }
+    }
+
+    fn push_to_history(&mut self, node: NodeId, message: Message) {
+        let history_limits = self.limits.history_limits();
+        let received_at_nanos = message.received_at_nanos;
+        let message_bytes = estimated_message_bytes(&message);
+        let Some(state) = self
+            .tree
+            .get_mut(node)
+            .and_then(|node| node.topic.as_deref_mut())
+        else {
+            return;
+        };
+        if std::mem::take(&mut state.latest_unqueued)
+            && let Some(sequence) = state.history.latest_sequence()
+        {
+            // The previous latest becomes evictable now; its queue entry was dropped earlier.
+            self.eviction_queue
+                .push_back(QueuedMessage { node, sequence });
+        }
+        let (sequence, trimmed) = state.history.push(message, history_limits);
+        state.message_count += 1;
+        state.changed_at_nanos = state.changed_at_nanos.max(received_at_nanos);
+        self.eviction_queue
+            .push_back(QueuedMessage { node, sequence });
+        self.message_bytes += message_bytes;
+        self.account_trimmed(trimmed);
+        self.compact_queue_if_stale();
+    }
+
+    /// Books messages the per-topic limits dropped (their queue entries became stale).
+    fn account_trimmed(&mut self, trimmed: Trimmed) {
+        self.stats.history_evicted += trimmed.messages;
+        self.message_bytes -= trimmed.held_bytes;
+        self.stale_queue_entries += trimmed.messages as usize;
+        self.update_bytes_held();
+    }
+
+    /// Drops the oldest history entries across all topics while over the memory budget.
+    fn enforce_memory_budget(&mut self) {
+        while self.stats.bytes_held > self.limits.memory_budget_bytes as u64 {
+            let Some(queued) = self.eviction_queue.pop_front() else {
+                break;
+            };
+            let Some(state) = self
+                .tree
+                .get_mut(queued.node)
+                .and_then(|node| node.topic.as_deref_mut())
+            else {
+                continue;
+            };
+            match state.history.evict_oldest(queued.sequence) {
+                EvictOldest::Evicted { held_bytes } => {
+                    self.stats.history_evicted += 1;
+                    self.message_bytes -= held_bytes;
+                    self.update_bytes_held();
+                }
+                EvictOldest::IsLatest => {
+                    state.latest_unqueued = true;
+                    self.update_bytes_held();
+                }
+                EvictOldest::AlreadyGone => {
+                    self.stale_queue_entries = self.stale_queue_entries.saturating_sub(1)
+                }
+                // Cannot happen while the queue is in arrival order; the message stays bounded
+                // by the per-topic limits.
+                EvictOldest::NotOldest => {}
+            }
+        }
+    }
+
+    /// Removes stale queue entries once they outnumber live ones (amortised O(1) per message).
+    fn compact_queue_if_stale(&mut self) {
+        if self.stale_queue_entries < MIN_STALE_FOR_COMPACTION
+            || self.stale_queue_entries * 2 < self.eviction_queue.len()
+        {
+            return;
+        }
+        let tree = &self.tree;
+        self.eviction_queue.retain(|queued| {
+            let oldest = tree
+                .get(queued.node)
+                .and_then(|node| node.topic.as_deref()?.history.oldest_sequence());
+            oldest.is_some_and(|oldest| queued.sequence >= oldest)
+        });
+        self.eviction_queue.shrink_to(self.eviction_queue.len() * 2);
+        self.stale_queue_entries = 0;
+        self.update_bytes_held();
+    }
+
+    /// Fills `series` from the stored history of the topic at `node`, oldest first.
+    fn backfill(&self, node: NodeId, series: &mut Series) {
+        let Some(state) = self.topic(node) else {
+            return;
+        };
+        for message in state.history.iter_oldest_first() {
+            for value in &message.decoded.values {
+                if value.key == series.key {
+                    series.push_value(value, message.received_at_nanos);
+                }
+            }
+        }
+    }
+
+    fn recount_series_points(&mut self) {
+        self.stats.series_points = self
+            .series
+            .iter()
+            .map(|plotted| plotted.series.len() as u64)
+            .sum();
+        self.update_bytes_held();
+    }
+
+    /// Recomputes the estimate from its incrementally kept parts (O(1)).
+    fn update_bytes_held(&mut self) {
+        let bytes = self.message_bytes
+            + self.tree_bytes
+            + self.eviction_queue.len() * QUEUE_ENTRY_BYTES
+            + self.stats.series_points as usize * SERIES_POINT_BYTES;
+        self.stats.bytes_held = bytes as u64;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::history::tests::message;
+    use crate::model::payload::ExtractedValue;
+
+    const SEC: Nanos = 1_000_000_000;
+
+    fn numeric(topic: &str, value: f64, received_at_nanos: Nanos) -> Message {
+        let mut numeric = message(topic, &value.to_string(), received_at_nanos);
+        numeric.decoded.values.push(ExtractedValue {
+            key: ValueKey::Whole,
+            value,
+            timestamp_nanos: None,
+        });
+        numeric
+    }
+
+    fn json_pair(
+        topic: &str,
+        a: f64,
+        b: f64,
+        stamped_at_nanos: Option<Nanos>,
+        received_at_nanos: Nanos,
+    ) -> Message {
+        let mut pair = message(
+            topic,
+            &format!("{{\"a\":{a},\"b\":{b}}}"),
+            received_at_nanos,
+        );
+        for (key, value) in [("a", a), ("b", b)] {
+            let key = ValueKey::JsonPath(key.to_owned());
+            pair.decoded.values.push(ExtractedValue {
+                key,
+                value,
+                timestamp_nanos: stamped_at_nanos,
+            });
+        }
+        pair
+    }
+
+    fn node(store: &Store, path: &str) -> NodeId {
+        store.tree().find(path).unwrap()
+    }
+
+    fn latest_payload(store: &Store, path: &str) -> String {
+        let state = store.topic(node(store, path)).unwrap();
+        String::from_utf8_lossy(&state.latest().payload).into_owned()
+    }
+
+    /// Sums the estimate from scratch, to check the incremental bookkeeping.
+    fn recomputed_bytes_held(store: &Store) -> u64 {
+        let tree = store.tree();
+        let mut bytes = 0;
+        for index in 1..tree.len() {
+            let node = tree.node(NodeId(index as u32));
+            bytes += estimated_node_bytes(&node.name);
+            if let Some(state) = node.topic.as_deref() {
+                bytes += TOPIC_STATE_BYTES
+                    + state
+                        .history
+                        .iter_oldest_first()
+                        .map(estimated_message_bytes)
+                        .sum::<usize>();
+            }
+        }
+        bytes += store.eviction_queue.len() * QUEUE_ENTRY_BYTES;
+        bytes += store
+            .series()
+            .map(|(_, series)| series.len())
+            .sum::<usize>()
+            * SERIES_POINT_BYTES;
+        bytes as u64
+    }
+
+    #[test]
+    fn apply_builds_tree_history_and_counters() {
+        let mut store = Store::new(Limits::default());
+        store.apply(message("a/b", "1", 10));
+        store.apply(message("a/b", "2", 20));
+        store.apply(message("a/c", "3", 15));
+        let b = node(&store, "a/b");
+        let state = store.topic(b).unwrap();
+        assert_eq!(state.message_count, 2);
+        assert_eq!(state.changed_at_nanos, 20);
+        assert_eq!(latest_payload(&store, "a/b"), "2");
+        assert_eq!(
+            state.history.previous().map(|m| m.received_at_nanos),
+            Some(10)
+        );
+        assert!(store.topic(node(&store, "a")).is_none());
+        let a = store.tree().node(node(&store, "a"));
+        assert_eq!(
+            (a.subtree_messages, a.subtree_topics, a.last_change_nanos),
+            (3, 2, 20)
+        );
+        let stats = store.stats();
+        assert_eq!(
+            (stats.messages_applied, stats.topics, stats.history_evicted),
+            (3, 2, 0)
+        );
+        assert_eq!(stats.bytes_held, recomputed_bytes_held(&store));
+    }
+
+    #[test]
+    fn per_topic_limits_evict_and_count() {
+        let limits = Limits {
+            history_messages_per_topic: 3,
+            ..Limits::default()
+        };
+        let mut store = Store::new(limits);
+        for index in 0..10 {
+            store.apply(message("t", &index.to_string(), index));
+        }
+        assert_eq!(store.topic(node(&store, "t")).unwrap().history.len(), 3);
+        assert_eq!(store.stats().history_evicted, 7);
+        assert_eq!(store.stats().bytes_held, recomputed_bytes_held(&store));
+    }
+
+    #[test]
+    fn memory_budget_evicts_oldest_across_topics_but_keeps_every_latest() {
+        let payload = "x".repeat(1000);
+        let mut store = Store::new(Limits {
+            memory_budget_bytes: 1 << 30,
+            ..Limits::default()
+        });
+        for round in 0..5 {
+            for topic in ["a", "b", "c"] {
+                store.apply(message(topic, &format!("{round}{payload}"), round));
+            }
+        }
+        assert_eq!(store.stats().history_evicted, 0);
+        // Exactly nine messages must go (each also frees its queue entry): the three oldest rounds.
+        let message_bytes =
+            estimated_message_bytes(store.topic(node(&store, "a")).unwrap().latest());
+        let budget = store.stats().bytes_held as usize - 9 * message_bytes - 1;
+        store.set_limits(Limits {
+            memory_budget_bytes: budget,
+            ..Limits::default()
+        });
+        assert!(store.stats().bytes_held <= budget as u64);
+        assert_eq!(store.stats().history_evicted, 9);
+        for topic in ["a", "b", "c"] {
+            let history = &store.topic(node(&store, topic)).unwrap().history;
+            assert!(
+                latest_payload(&store, topic).starts_with('4'),
+                "latest of {topic} kept"
+            );
+            assert!(
+                history
+                    .iter_oldest_first()
+                    .all(|m| m.received_at_nanos >= 3),
+                "oldest went first"
+            );
+        }
+        assert_eq!(store.stats().bytes_held, recomputed_bytes_held(&store));
+    }
+
+    #[test]
+    fn a_budget_smaller_than_the_latest_messages_keeps_them_anyway() {
+        let mut store = Store::new(Limits {
+            memory_budget_bytes: 1,
+            ..Limits::default()
+        });
+        for round in 0..4 {
+            for topic in ["a", "b"] {
+                store.apply(message(topic, &format!("{topic}{round}"), round));
+            }
+        }
+        assert_eq!(latest_payload(&store, "a"), "a3");
+        assert_eq!(latest_payload(&store, "b"), "b3");
+        for topic in ["a", "b"] {
+            assert_eq!(store.topic(node(&store, topic)).unwrap().history.len(), 1);
+        }
+        assert_eq!(store.stats().history_evicted, 6);
+        assert_eq!(store.stats().bytes_held, recomputed_bytes_held(&store));
+    }
+
+    #[test]
+    fn stale_queue_entries_are_compacted() {
+        let limits = Limits {
+            history_messages_per_topic: 2,
+            ..Limits::default()
+        };
+        let mut store = Store::new(limits);
+        for index in 0..(MIN_STALE_FOR_COMPACTION as i64 * 4) {
+            store.apply(message("busy", "p", index));
+        }
+        assert!(
+            store.eviction_queue.len() < MIN_STALE_FOR_COMPACTION * 3,
+            "{}",
+            store.eviction_queue.len()
+        );
+        assert_eq!(store.stats().bytes_held, recomputed_bytes_held(&store));
+        // After compaction the budget still evicts the right message.
+        store.set_limits(Limits {
+            memory_budget_bytes: 1,
+            ..limits_clone(&store)
+        });
+        assert_eq!(store.topic(node(&store, "busy")).unwrap().history.len(), 1);
+        assert_eq!(
+            store
+                .topic(node(&store, "busy"))
+                .unwrap()
+                .latest()
+                .received_at_nanos,
+            MIN_STALE_FOR_COMPACTION as i64 * 4 - 1
+        );
+    }
+
+    fn limits_clone(store: &Store) -> Limits {
+        store.limits().clone()
+    }
+
+    #[test]
+    fn series_receive_values_as_messages_arrive() {
+        let mut store = Store::new(Limits::default());
+        store.apply(numeric("room/temp", 20.0, 1 * SEC));
+        let id = store.add_series(node(&store, "room/temp"), ValueKey::Whole);
+        store.apply(numeric("room/temp", 21.0, 2 * SEC));
+        store.apply(numeric("room/other", 99.0, 3 * SEC));
+        let series = store.series_by_id(id).unwrap();
+        assert_eq!(
+            series.points().collect::<Vec<_>>(),
+            [(SEC, 20.0), (2 * SEC, 21.0)]
+        );
+        assert_eq!(series.label, "room/temp");
+        assert_eq!(store.stats().series_points, 2);
+        assert_eq!(store.stats().bytes_held, recomputed_bytes_held(&store));
+    }
+
+    #[test]
+    fn add_series_backfills_from_history_and_returns_the_existing_id() {
+        let mut store = Store::new(Limits::default());
+        for (index, stamp) in [(0, 5), (1, 3), (2, 4)] {
+            store.apply(json_pair(
+                "dev",
+                index as f64,
+                -(index as f64),
+                Some(stamp * SEC),
+                index * SEC,
+            ));
+        }
+        let dev = node(&store, "dev");
+        let a = store.add_series(dev, ValueKey::JsonPath("a".into()));
+        let b = store.add_series(dev, ValueKey::JsonPath("b".into()));
+        assert_ne!(a, b);
+        assert_eq!(store.add_series(dev, ValueKey::JsonPath("a".into())), a);
+        assert_eq!(store.series().count(), 2);
+        let series_a = store.series_by_id(a).unwrap();
+        // Payload timestamps, out of arrival order, end up sorted.
+        assert_eq!(
+            series_a.points().collect::<Vec<_>>(),
+            [(3 * SEC, 1.0), (4 * SEC, 2.0), (5 * SEC, 0.0)]
+        );
+        assert_eq!(series_a.label, "dev a");
+        assert_eq!(store.stats().series_points, 6);
+        store.set_series_time_source(a, TimeSource::Arrival);
+        let series_a = store.series_by_id(a).unwrap();
+        assert_eq!(
+            series_a.points().collect::<Vec<_>>(),
+            [(0, 0.0), (SEC, 1.0), (2 * SEC, 2.0)]
+        );
+        assert_eq!(series_a.time_source, TimeSource::Arrival);
+        assert_eq!(series_a.label, "dev a");
+        assert_eq!(
+            store.find_series(dev, &ValueKey::JsonPath("b".into())),
+            Some(b)
+        );
+    }
+
+    #[test]
+    fn removed_series_stop_receiving_and_release_their_points() {
+        let mut store = Store::new(Limits::default());
+        store.apply(numeric("t", 1.0, 1));
+        let t = node(&store, "t");
+        let id = store.add_series(t, ValueKey::Whole);
+        store.remove_series(id);
+        store.remove_series(id);
+        store.apply(numeric("t", 2.0, 2));
+        assert_eq!(store.series().count(), 0);
+        assert_eq!(store.stats().series_points, 0);
+        let again = store.add_series(t, ValueKey::Whole);
+        assert_ne!(again, id, "ids are not reused");
+        assert_eq!(store.series_by_id(again).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_series_can_wait_for_its_topic() {
+        let mut store = Store::new(Limits::default());
+        store.apply(message("a/b", "x", 1));
+        let a = node(&store, "a");
+        let id = store.add_series(a, ValueKey::Whole);
+        assert!(store.series_by_id(id).unwrap().is_empty());
+        store.apply(numeric("a", 7.0, 2));
+        assert_eq!(store.series_by_id(id).unwrap().last(), Some((2, 7.0)));
+    }
+
+    #[test]
+    fn series_points_are_bounded_by_the_limit() {
+        let mut store = Store::new(Limits {
+            series_points: 5,
+            ..Limits::default()
+        });
+        store.apply(numeric("t", 0.0, 0));
+        let id = store.add_series(node(&store, "t"), ValueKey::Whole);
+        for index in 1..20 {
+            store.apply(numeric("t", index as f64, index));
+        }
+        assert_eq!(store.series_by_id(id).unwrap().len(), 5);
+        store.set_limits(Limits {
+            series_points: 2,
+            ..Limits::default()
+        });
+        assert_eq!(store.series_by_id(id).unwrap().len(), 2);
+        assert_eq!(store.stats().series_points, 2);
+    }
+
+    #[test]
+    fn clear_forgets_everything_but_the_limits() {
+        let limits = Limits {
+            history_messages_per_topic: 7,
+            ..Limits::default()
+        };
+        let mut store = Store::new(limits.clone());
+        store.apply(numeric("t", 1.0, 1));
+        store.add_series(node(&store, "t"), ValueKey::Whole);
+        store.clear();
+        assert!(store.tree().is_empty());
+        assert_eq!(store.series().count(), 0);
+        assert_eq!(store.stats(), &StoreStats::default());
+        assert_eq!(store.limits(), &limits);
+        assert!(store.topic(NodeId(1)).is_none());
+    }
+
+    #[test]
+    fn apply_never_reparses_payloads() {
+        // The payload says 42 but the worker extracted nothing: the store must not find a value.
+        let mut store = Store::new(Limits::default());
+        store.apply(message("t", "42", 1));
+        let id = store.add_series(node(&store, "t"), ValueKey::Whole);
+        store.apply(message("t", "43", 2));
+        assert!(store.series_by_id(id).unwrap().is_empty());
     }
 }

@@ -1,16 +1,32 @@
 //! The topic tree: an arena of levels with per-subtree counters and a cached,
 //! flattened list of visible rows so the UI lays out only what is on screen.
 //! OWNER: model-core helper. Signatures are the contract for the UI layer.
+//!
+//! Levels are split on `/`; empty levels are real nodes (`a//b`, `/a`). A node is created before
+//! its children, so a parent's index is always lower than its children's. Children are kept in
+//! natural order and found by binary search. Counters are updated along the path to the root:
+//! O(depth) per message.
+//!
+//! The visible rows are cached and rebuilt only when the *structure* changed (a node or topic
+//! appeared, an expansion flag or the filter changed), tracked by a generation counter. A message
+//! on an existing topic changes counters only and costs nothing at the next frame.
 
 use super::message::Nanos;
+use super::natural::natural_cmp;
 use super::store::TopicState;
+use super::topic::{LevelMatch, TopicFilter};
 
 /// Index of a node in the tree's arena. The root (empty level) is `NodeId::ROOT`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct NodeId(pub u32);
 
 impl NodeId {
+    /// The invisible root above the first levels.
     pub const ROOT: NodeId = NodeId(0);
+
+    fn index(self) -> usize {
+        self.0 as usize
+    }
 }
 
 /// One topic level.
@@ -18,8 +34,9 @@ impl NodeId {
 pub struct Node {
     /// This level's name (may be empty: `a//b` has an empty middle level).
     pub name: Box<str>,
+    /// `None` only for the root.
     pub parent: Option<NodeId>,
-    /// 0 for the root's children.
+    /// 0 for the root's children (saturates at `u16::MAX`, which MQTT's 64 KiB topics never reach).
     pub depth: u16,
     /// Present when a message was received on exactly this topic.
     pub topic: Option<Box<TopicState>>,
@@ -29,20 +46,53 @@ pub struct Node {
     pub subtree_topics: u32,
     /// Receive time of the newest message at or below this node.
     pub last_change_nanos: Nanos,
+    /// Shown expanded (change it with [`TopicTree::set_expanded`] so the row cache notices).
     pub expanded: bool,
+    /// In natural order of their names.
+    children: Vec<NodeId>,
+}
+
+impl Node {
+    fn new(name: &str, parent: Option<NodeId>, depth: u16) -> Self {
+        Self {
+            name: name.into(),
+            parent,
+            depth,
+            topic: None,
+            subtree_messages: 0,
+            subtree_topics: 0,
+            last_change_nanos: 0,
+            expanded: false,
+            children: Vec::new(),
+        }
+    }
+
+    /// True if a message was received on exactly this topic.
+    pub fn is_topic(&self) -> bool {
+        self.topic.is_some()
+    }
+
+    /// True if any level lies below this one.
+    pub fn has_children(&self) -> bool {
+        !self.children.is_empty()
+    }
 }
 
 /// One row of the flattened, visible tree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Row {
+    /// The node shown on this row.
     pub node: NodeId,
+    /// Indentation level (0 for the first levels).
     pub depth: u16,
+    /// Whether to draw an expand arrow: the node has children (with a filter: visible children).
     pub has_children: bool,
 }
 
 /// What the filter box narrows the tree to.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum TreeFilter {
+    /// Everything, under the manual expansion state.
     #[default]
     None,
     /// Case-insensitive substring of the full topic path.
@@ -53,74 +103,742 @@ pub enum TreeFilter {
 
 impl TreeFilter {
     /// Interprets the filter box: empty → none, contains `+` or `#` and parses → wildcard, else substring.
+    /// Surrounding whitespace is ignored.
     pub fn parse(text: &str) -> Self {
-        let _ = text;
-        todo!()
+        let text = text.trim();
+        if text.is_empty() {
+            return TreeFilter::None;
+        }
+        if text.contains(['+', '#'])
+            && let Ok(filter) = TopicFilter::parse(text)
+        {
+            return TreeFilter::Wildcard(filter);
+        }
+        TreeFilter::Substring(text.to_owned())
     }
+
+    /// True for [`TreeFilter::None`].
+    pub fn is_none(&self) -> bool {
+        matches!(self, TreeFilter::None)
+    }
+}
+
+/// Row flags used while building filtered rows.
+const VISIBLE: u8 = 1;
+const HAS_VISIBLE_CHILD: u8 = 2;
+
+/// The rows built last, and for which generation and filter.
+#[derive(Debug, Default)]
+struct RowCache {
+    rows: Vec<Row>,
+    built_for: Option<(u64, TreeFilter)>,
+    /// Scratch space for filtered builds (one byte per node), kept to avoid reallocating.
+    flags: Vec<u8>,
 }
 
 /// The arena tree. Children are kept in natural order ("a2" before "a10").
 #[derive(Debug)]
 pub struct TopicTree {
     nodes: Vec<Node>,
+    /// Bumped on every change that can change the visible rows.
+    generation: u64,
+    cache: RowCache,
 }
 
 impl TopicTree {
+    /// A tree holding only the root.
     pub fn new() -> Self {
-        todo!()
+        let mut root = Node::new("", None, 0);
+        root.expanded = true;
+        Self {
+            nodes: vec![root],
+            generation: 0,
+            cache: RowCache::default(),
+        }
     }
+
+    /// The node `id`. Panics on an id that did not come from this tree; see [`TopicTree::get`].
     pub fn node(&self, id: NodeId) -> &Node {
-        &self.nodes[id.0 as usize]
+        &self.nodes[id.index()]
     }
+
+    /// The node `id`, mutably. Change expansion with [`TopicTree::set_expanded`] instead, so the
+    /// row cache notices.
     pub fn node_mut(&mut self, id: NodeId) -> &mut Node {
-        &mut self.nodes[id.0 as usize]
+        &mut self.nodes[id.index()]
     }
+
+    /// The node `id`, or `None` for an id not in this tree (e.g. kept across [`Store::clear`]).
+    ///
+    /// [`Store::clear`]: super::store::Store::clear
+    pub fn get(&self, id: NodeId) -> Option<&Node> {
+        self.nodes.get(id.index())
+    }
+
+    /// The node `id` mutably, or `None` for an id not in this tree. Change expansion with
+    /// [`TopicTree::set_expanded`] instead, so the row cache notices.
+    pub fn get_mut(&mut self, id: NodeId) -> Option<&mut Node> {
+        self.nodes.get_mut(id.index())
+    }
+
     /// Children of `id` in natural order.
     pub fn children(&self, id: NodeId) -> &[NodeId] {
-        let _ = id;
-        todo!()
+        self.get(id).map_or(&[], |node| node.children.as_slice())
     }
+
+    /// The parent of `id` (`None` for the root and unknown ids).
+    pub fn parent_of(&self, id: NodeId) -> Option<NodeId> {
+        self.get(id)?.parent
+    }
+
     /// The node for a full topic path, if it exists.
     pub fn find(&self, path: &str) -> Option<NodeId> {
-        let _ = path;
-        todo!()
+        path.split('/').try_fold(NodeId::ROOT, |parent, level| {
+            self.find_child(parent, level).ok()
+        })
     }
-    /// The full topic path of a node (`a/b/c`).
+
+    /// The full topic path of a node (`a/b/c`); empty for the root and unknown ids.
     pub fn path(&self, id: NodeId) -> String {
-        let _ = id;
-        todo!()
+        let mut levels = Vec::new();
+        let mut current = id;
+        while let Some(node) = self.get(current) {
+            let Some(parent) = node.parent else { break };
+            levels.push(&*node.name);
+            current = parent;
+        }
+        levels.reverse();
+        levels.join("/")
     }
+
     /// Number of nodes, root included.
     pub fn len(&self) -> usize {
         self.nodes.len()
     }
+
+    /// True when only the root exists.
     pub fn is_empty(&self) -> bool {
         self.nodes.len() <= 1
     }
-    pub fn set_expanded(&mut self, id: NodeId, expanded: bool) {
-        let _ = (id, expanded);
-        todo!()
+
+    /// Changes whenever the visible rows may have changed (for callers caching derived data).
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
+
+    /// Expands or collapses one node.
+    pub fn set_expanded(&mut self, id: NodeId, expanded: bool) {
+        if let Some(node) = self.nodes.get_mut(id.index())
+            && node.expanded != expanded
+            && id != NodeId::ROOT
+        {
+            node.expanded = expanded;
+            self.generation += 1;
+        }
+    }
+
+    /// Flips the expansion of one node.
+    pub fn toggle_expanded(&mut self, id: NodeId) {
+        if let Some(expanded) = self.get(id).map(|node| node.expanded) {
+            self.set_expanded(id, !expanded);
+        }
+    }
+
     /// Expands `id` and every node below it.
     pub fn expand_all_below(&mut self, id: NodeId) {
-        let _ = id;
-        todo!()
+        self.set_expanded_below(id, true);
     }
+
+    /// Collapses `id` and every node below it.
+    pub fn collapse_all_below(&mut self, id: NodeId) {
+        self.set_expanded_below(id, false);
+    }
+
+    /// Collapses every node, so only the first levels are visible.
+    pub fn collapse_all(&mut self) {
+        self.set_expanded_below(NodeId::ROOT, false);
+    }
+
     /// Expands every ancestor of `id` so it becomes visible.
     pub fn reveal(&mut self, id: NodeId) {
-        let _ = id;
-        todo!()
+        let mut current = self.parent_of(id);
+        while let Some(ancestor) = current {
+            self.set_expanded(ancestor, true);
+            current = self.parent_of(ancestor);
+        }
     }
+
     /// The visible rows under the current expansion and filter. Cached: recomputed only when the
     /// structure, an expansion or the filter changed, never because a message arrived on an existing topic.
+    ///
+    /// With a filter, the rows are the matching nodes, their ancestors and everything below a
+    /// match, all expanded regardless of the expansion flags.
     pub fn visible_rows(&mut self, filter: &TreeFilter) -> &[Row] {
-        let _ = filter;
-        todo!()
+        let up_to_date = matches!(&self.cache.built_for,
+            Some((generation, built_filter)) if *generation == self.generation && built_filter == filter);
+        if !up_to_date {
+            self.rebuild_rows(filter);
+        }
+        &self.cache.rows
+    }
+
+    /// The rows of the last [`TopicTree::visible_rows`] call (possibly stale), without rebuilding.
+    pub fn cached_rows(&self) -> &[Row] {
+        &self.cache.rows
+    }
+
+    /// Where `id` is in the last built rows (for keyboard navigation); O(rows).
+    pub fn row_index_of(&self, id: NodeId) -> Option<usize> {
+        self.cache.rows.iter().position(|row| row.node == id)
+    }
+
+    /// The node for `path`, creating missing levels. `None` only if the arena is full (4 billion nodes).
+    pub fn insert(&mut self, path: &str) -> Option<NodeId> {
+        let mut current = NodeId::ROOT;
+        for (depth, level) in path.split('/').enumerate() {
+            current = match self.find_child(current, level) {
+                Ok(child) => child,
+                Err(position) => self.add_child(current, position, level, depth)?,
+            };
+        }
+        Some(current)
+    }
+
+    /// Attaches the state of a topic that just received its first message; counts it upwards.
+    pub(crate) fn attach_topic(&mut self, id: NodeId, state: Box<TopicState>) {
+        let Some(node) = self.nodes.get_mut(id.index()) else {
+            return;
+        };
+        if node.topic.replace(state).is_some() {
+            return;
+        }
+        self.for_each_ancestor_or_self(id, |node| {
+            node.subtree_topics = node.subtree_topics.saturating_add(1)
+        });
+        // A new topic can start matching a filter.
+        self.generation += 1;
+    }
+
+    /// Counts a message received at `received_at_nanos` on `id` and on every ancestor.
+    pub(crate) fn record_message(&mut self, id: NodeId, received_at_nanos: Nanos) {
+        self.for_each_ancestor_or_self(id, |node| {
+            node.subtree_messages += 1;
+            node.last_change_nanos = node.last_change_nanos.max(received_at_nanos);
+        });
+    }
+
+    fn for_each_ancestor_or_self(&mut self, id: NodeId, mut update: impl FnMut(&mut Node)) {
+        let mut current = Some(id);
+        while let Some(node) = current.and_then(|id| self.nodes.get_mut(id.index())) {
+            update(node);
+            current = node.parent;
+        }
+    }
+
+    /// Binary search among `parent`'s children: `Ok(child)` or `Err(insert position)`.
+    fn find_child(&self, parent: NodeId, level: &str) -> Result<NodeId, usize> {
+        let children = self.children(parent);
+        children
+            .binary_search_by(|child| natural_cmp(&self.nodes[child.index()].name, level))
+            .map(|position| children[position])
+    }
+
+    fn add_child(
+        &mut self,
+        parent: NodeId,
+        position: usize,
+        level: &str,
+        depth: usize,
+    ) -> Option<NodeId> {
+        let id = NodeId(u32::try_from(self.nodes.len()).ok()?);
+        let depth = u16::try_from(depth).unwrap_or(u16::MAX);
+        self.nodes.push(Node::new(level, Some(parent), depth));
+        self.nodes
+            .get_mut(parent.index())?
+            .children
+            .insert(position, id);
+        self.generation += 1;
+        Some(id)
+    }
+
+    fn set_expanded_below(&mut self, id: NodeId, expanded: bool) {
+        let mut pending = vec![id];
+        let mut changed = false;
+        while let Some(current) = pending.pop() {
+            let Some(node) = self.nodes.get_mut(current.index()) else {
+                continue;
+            };
+            if current != NodeId::ROOT && node.expanded != expanded && !node.children.is_empty() {
+                node.expanded = expanded;
+                changed = true;
+            }
+            pending.extend_from_slice(&node.children);
+        }
+        if changed {
+            self.generation += 1;
+        }
+    }
+
+    fn rebuild_rows(&mut self, filter: &TreeFilter) {
+        let mut rows = std::mem::take(&mut self.cache.rows);
+        rows.clear();
+        match filter {
+            TreeFilter::None => self.collect_expanded_rows(&mut rows),
+            TreeFilter::Substring(needle) => {
+                let mut flags = self.take_cleared_flags();
+                self.mark_substring_matches(&needle.to_lowercase(), &mut flags);
+                self.collect_flagged_rows(&flags, &mut rows);
+                self.cache.flags = flags;
+            }
+            TreeFilter::Wildcard(topic_filter) => {
+                let mut flags = self.take_cleared_flags();
+                self.mark_wildcard_matches(topic_filter, &mut flags);
+                self.collect_flagged_rows(&flags, &mut rows);
+                self.cache.flags = flags;
+            }
+        }
+        self.cache.rows = rows;
+        self.cache.built_for = Some((self.generation, filter.clone()));
+    }
+
+    /// Pre-order walk over expanded nodes.
+    fn collect_expanded_rows(&self, rows: &mut Vec<Row>) {
+        let mut pending: Vec<NodeId> = self.children(NodeId::ROOT).iter().rev().copied().collect();
+        while let Some(id) = pending.pop() {
+            let node = &self.nodes[id.index()];
+            rows.push(Row {
+                node: id,
+                depth: node.depth,
+                has_children: node.has_children(),
+            });
+            if node.expanded {
+                pending.extend(node.children.iter().rev());
+            }
+        }
+    }
+
+    fn take_cleared_flags(&mut self) -> Vec<u8> {
+        let mut flags = std::mem::take(&mut self.cache.flags);
+        flags.clear();
+        flags.resize(self.nodes.len(), 0);
+        flags
+    }
+
+    /// Marks `id` and its ancestors visible (stopping at one already marked).
+    fn mark_visible(&self, flags: &mut [u8], id: NodeId) {
+        let mut current = id;
+        while flags[current.index()] & VISIBLE == 0 {
+            flags[current.index()] |= VISIBLE;
+            let Some(parent) = self.nodes[current.index()].parent else {
+                break;
+            };
+            flags[parent.index()] |= HAS_VISIBLE_CHILD;
+            current = parent;
+        }
+    }
+
+    /// Marks nodes whose lowercased full path contains `needle` (and so their whole subtrees).
+    fn mark_substring_matches(&self, needle: &str, flags: &mut [u8]) {
+        // (node, length of the parent's lowercased path in `path`, parent matched)
+        let mut pending: Vec<(NodeId, usize, bool)> = self
+            .children(NodeId::ROOT)
+            .iter()
+            .map(|&child| (child, 0, false))
+            .collect();
+        let mut path = String::new();
+        while let Some((id, parent_path_len, parent_matched)) = pending.pop() {
+            let node = &self.nodes[id.index()];
+            path.truncate(parent_path_len);
+            if node.parent != Some(NodeId::ROOT) {
+                path.push('/');
+            }
+            path.extend(node.name.chars().flat_map(char::to_lowercase));
+            // Below a match every path contains the match's path, so it matches too.
+            let matched = parent_matched || path.contains(needle);
+            if matched {
+                self.mark_visible(flags, id);
+            }
+            pending.extend(
+                node.children
+                    .iter()
+                    .map(|&child| (child, path.len(), matched)),
+            );
+        }
+    }
+
+    /// Marks nodes matching the MQTT filter and everything below them; prunes subtrees that
+    /// cannot match.
+    fn mark_wildcard_matches(&self, filter: &TopicFilter, flags: &mut [u8]) {
+        let matcher = filter.level_matcher();
+        // (node, depth, parent's matching state, below a match)
+        let mut pending: Vec<(NodeId, usize, LevelMatch, bool)> = self
+            .children(NodeId::ROOT)
+            .iter()
+            .map(|&child| (child, 0, LevelMatch::START, false))
+            .collect();
+        while let Some((id, depth, parent_state, below_match)) = pending.pop() {
+            let node = &self.nodes[id.index()];
+            let state = matcher.step(parent_state, depth, &node.name);
+            let matched = below_match || matcher.is_match(state, depth + 1);
+            if matched {
+                self.mark_visible(flags, id);
+            }
+            if matched || state != LevelMatch::Failed {
+                pending.extend(
+                    node.children
+                        .iter()
+                        .map(|&child| (child, depth + 1, state, matched)),
+                );
+            }
+        }
+    }
+
+    /// Pre-order walk over visible nodes, all expanded.
+    fn collect_flagged_rows(&self, flags: &[u8], rows: &mut Vec<Row>) {
+        let visible = |id: &&NodeId| flags[id.index()] & VISIBLE != 0;
+        let mut pending: Vec<NodeId> = self
+            .children(NodeId::ROOT)
+            .iter()
+            .rev()
+            .filter(visible)
+            .copied()
+            .collect();
+        while let Some(id) = pending.pop() {
+            let node = &self.nodes[id.index()];
+            let has_children = flags[id.index()] & HAS_VISIBLE_CHILD != 0;
+            rows.push(Row {
+                node: id,
+                depth: node.depth,
+                has_children,
+            });
+            if has_children {
+                pending.extend(node.children.iter().rev().filter(visible));
+            }
+        }
     }
 }
 
 impl Default for TopicTree {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree_with(paths: &[&str]) -> TopicTree {
+        let mut tree = TopicTree::new();
+        for (index, path) in paths.iter().enumerate() {
+            add_message(&mut tree, path, index as Nanos);
+        }
+        tree
+    }
+
+    /// What the store does for one message, minus the history.
+    fn add_message(tree: &mut TopicTree, path: &str, at_nanos: Nanos) -> NodeId {
+        let id = tree.insert(path).unwrap();
+        if !tree.node(id).is_topic() {
+            let mut state = TopicState::default();
+            state.changed_at_nanos = at_nanos;
+            tree.attach_topic(id, Box::new(state));
+        }
+        tree.record_message(id, at_nanos);
+        id
+    }
+
+    fn row_paths(tree: &mut TopicTree, filter: &TreeFilter) -> Vec<String> {
+        let rows = tree.visible_rows(filter).to_vec();
+        rows.iter().map(|row| tree.path(row.node)).collect()
+    }
+
+    fn names(tree: &TopicTree, ids: &[NodeId]) -> Vec<String> {
+        ids.iter()
+            .map(|&id| tree.node(id).name.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn levels_split_on_slashes_including_empty_ones() {
+        let tree = tree_with(&["a//b", "/x", "a/b"]);
+        assert_eq!(names(&tree, tree.children(NodeId::ROOT)), ["", "a"]);
+        let a = tree.find("a").unwrap();
+        assert_eq!(names(&tree, tree.children(a)), ["", "b"]);
+        let a_empty_b = tree.find("a//b").unwrap();
+        assert_eq!(tree.path(a_empty_b), "a//b");
+        assert_eq!(tree.node(a_empty_b).depth, 2);
+        assert_eq!(tree.path(tree.find("/x").unwrap()), "/x");
+        assert!(tree.find("a/c").is_none());
+        assert!(tree.find("a//b/c").is_none());
+        assert_eq!(tree.path(NodeId::ROOT), "");
+    }
+
+    #[test]
+    fn children_are_in_natural_order() {
+        let tree = tree_with(&["r/a10", "r/a2", "r/B", "r/a1", "r/b"]);
+        let r = tree.find("r").unwrap();
+        assert_eq!(
+            names(&tree, tree.children(r)),
+            ["a1", "a2", "a10", "B", "b"]
+        );
+    }
+
+    #[test]
+    fn counters_add_up_along_the_path() {
+        let mut tree = tree_with(&["a/b/c", "a/b/d", "a/b/c", "a/x", "a"]);
+        let a = tree.find("a").unwrap();
+        let b = tree.find("a/b").unwrap();
+        assert_eq!(tree.node(a).subtree_messages, 5);
+        assert_eq!(tree.node(a).subtree_topics, 4);
+        assert_eq!(tree.node(b).subtree_messages, 3);
+        assert_eq!(tree.node(b).subtree_topics, 2);
+        assert_eq!(tree.node(NodeId::ROOT).subtree_messages, 5);
+        assert_eq!(tree.node(b).last_change_nanos, 2);
+        assert_eq!(tree.node(a).last_change_nanos, 4);
+        add_message(&mut tree, "a/b/c", 1);
+        assert_eq!(
+            tree.node(b).last_change_nanos,
+            2,
+            "an older receive time does not move it back"
+        );
+    }
+
+    #[test]
+    fn rows_follow_expansion_state() {
+        let mut tree = tree_with(&["a/b/c", "a/d", "e"]);
+        assert_eq!(row_paths(&mut tree, &TreeFilter::None), ["a", "e"]);
+        let a = tree.find("a").unwrap();
+        tree.set_expanded(a, true);
+        assert_eq!(
+            row_paths(&mut tree, &TreeFilter::None),
+            ["a", "a/b", "a/d", "e"]
+        );
+        let rows = tree.visible_rows(&TreeFilter::None).to_vec();
+        assert_eq!(
+            rows[1],
+            Row {
+                node: tree.find("a/b").unwrap(),
+                depth: 1,
+                has_children: true
+            }
+        );
+        assert!(!rows[2].has_children);
+        tree.expand_all_below(a);
+        assert_eq!(
+            row_paths(&mut tree, &TreeFilter::None),
+            ["a", "a/b", "a/b/c", "a/d", "e"]
+        );
+        tree.collapse_all();
+        assert_eq!(row_paths(&mut tree, &TreeFilter::None), ["a", "e"]);
+    }
+
+    #[test]
+    fn reveal_expands_every_ancestor() {
+        let mut tree = tree_with(&["a/b/c/d", "z"]);
+        let d = tree.find("a/b/c/d").unwrap();
+        tree.reveal(d);
+        assert_eq!(
+            row_paths(&mut tree, &TreeFilter::None),
+            ["a", "a/b", "a/b/c", "a/b/c/d", "z"]
+        );
+        assert_eq!(tree.row_index_of(d), Some(3));
+        assert_eq!(tree.parent_of(d), tree.find("a/b/c"));
+        assert!(
+            !tree.node(d).expanded,
+            "the revealed node itself stays as it was"
+        );
+    }
+
+    #[test]
+    fn rows_are_not_rebuilt_for_messages_on_existing_topics() {
+        let mut tree = tree_with(&["a/b", "a/c"]);
+        tree.visible_rows(&TreeFilter::None);
+        let generation = tree.generation();
+        add_message(&mut tree, "a/b", 10);
+        add_message(&mut tree, "a/c", 11);
+        assert_eq!(tree.generation(), generation);
+        let before = tree.visible_rows(&TreeFilter::None).as_ptr();
+        assert_eq!(tree.visible_rows(&TreeFilter::None).as_ptr(), before);
+        assert!(matches!(&tree.cache.built_for, Some((g, _)) if *g == generation));
+    }
+
+    #[test]
+    fn rows_are_rebuilt_when_structure_expansion_or_filter_change() {
+        let mut tree = tree_with(&["a/b"]);
+        assert_eq!(row_paths(&mut tree, &TreeFilter::None), ["a"]);
+        add_message(&mut tree, "c", 1);
+        assert_eq!(row_paths(&mut tree, &TreeFilter::None), ["a", "c"]);
+        tree.set_expanded(tree.find("a").unwrap(), true);
+        assert_eq!(row_paths(&mut tree, &TreeFilter::None), ["a", "a/b", "c"]);
+        assert_eq!(row_paths(&mut tree, &TreeFilter::parse("c")), ["c"]);
+        assert_eq!(row_paths(&mut tree, &TreeFilter::None), ["a", "a/b", "c"]);
+    }
+
+    #[test]
+    fn setting_the_same_expansion_does_not_invalidate_the_cache() {
+        let mut tree = tree_with(&["a/b"]);
+        let a = tree.find("a").unwrap();
+        tree.set_expanded(a, true);
+        let generation = tree.generation();
+        tree.set_expanded(a, true);
+        tree.set_expanded(NodeId(999), true);
+        tree.expand_all_below(a);
+        assert_eq!(tree.generation(), generation);
+    }
+
+    #[test]
+    fn substring_filter_shows_matches_with_ancestors_and_subtrees_all_expanded() {
+        let mut tree = tree_with(&[
+            "lbg01/demo/AHU1/temp",
+            "lbg01/demo/AHU2/fan",
+            "lbg01/other/Temp2",
+            "x/y",
+        ]);
+        let filter = TreeFilter::parse("TEMP");
+        assert_eq!(filter, TreeFilter::Substring("TEMP".into()));
+        assert_eq!(
+            row_paths(&mut tree, &filter),
+            [
+                "lbg01",
+                "lbg01/demo",
+                "lbg01/demo/AHU1",
+                "lbg01/demo/AHU1/temp",
+                "lbg01/other",
+                "lbg01/other/Temp2"
+            ]
+        );
+        let filter = TreeFilter::parse("demo");
+        assert_eq!(
+            row_paths(&mut tree, &filter),
+            [
+                "lbg01",
+                "lbg01/demo",
+                "lbg01/demo/AHU1",
+                "lbg01/demo/AHU1/temp",
+                "lbg01/demo/AHU2",
+                "lbg01/demo/AHU2/fan"
+            ]
+        );
+        let rows = tree.visible_rows(&filter).to_vec();
+        assert!(rows[0].has_children && !rows[3].has_children);
+        assert!(row_paths(&mut tree, &TreeFilter::parse("nothing")).is_empty());
+    }
+
+    #[test]
+    fn substring_filter_matches_across_level_boundaries() {
+        let mut tree = tree_with(&["ab/cd", "ab/ef"]);
+        assert_eq!(
+            row_paths(&mut tree, &TreeFilter::parse("b/c")),
+            ["ab", "ab/cd"]
+        );
+    }
+
+    #[test]
+    fn wildcard_filter_shows_matching_nodes() {
+        let mut tree = tree_with(&["a/1/t", "a/2/t", "a/2/u", "b/1/t", "$SYS/x/t"]);
+        let filter = TreeFilter::parse("+/+/t");
+        assert!(matches!(filter, TreeFilter::Wildcard(_)));
+        assert_eq!(
+            row_paths(&mut tree, &filter),
+            ["a", "a/1", "a/1/t", "a/2", "a/2/t", "b", "b/1", "b/1/t"]
+        );
+        assert_eq!(
+            row_paths(&mut tree, &TreeFilter::parse("$SYS/#")),
+            ["$SYS", "$SYS/x", "$SYS/x/t"]
+        );
+        assert_eq!(
+            row_paths(&mut tree, &TreeFilter::parse("a/2/#")),
+            ["a", "a/2", "a/2/t", "a/2/u"]
+        );
+    }
+
+    #[test]
+    fn wildcard_filter_includes_subtrees_of_matching_inner_nodes() {
+        let mut tree = tree_with(&["a/b/c", "a/d"]);
+        assert_eq!(
+            row_paths(&mut tree, &TreeFilter::parse("a/+")),
+            ["a", "a/b", "a/b/c", "a/d"]
+        );
+    }
+
+    #[test]
+    fn invalid_wildcards_fall_back_to_substring_and_blank_is_no_filter() {
+        assert_eq!(
+            TreeFilter::parse("a#b"),
+            TreeFilter::Substring("a#b".into())
+        );
+        assert_eq!(TreeFilter::parse("  "), TreeFilter::None);
+        assert_eq!(TreeFilter::parse(""), TreeFilter::None);
+        assert_eq!(
+            TreeFilter::parse(" temp "),
+            TreeFilter::Substring("temp".into())
+        );
+    }
+
+    #[test]
+    fn a_new_topic_appears_in_filtered_rows() {
+        let mut tree = tree_with(&["a/b"]);
+        let filter = TreeFilter::parse("a/b/+");
+        assert!(row_paths(&mut tree, &filter).is_empty());
+        add_message(&mut tree, "a/b/c", 1);
+        assert_eq!(row_paths(&mut tree, &filter), ["a", "a/b", "a/b/c"]);
+    }
+
+    #[test]
+    fn unknown_ids_are_harmless() {
+        let mut tree = tree_with(&["a"]);
+        let unknown = NodeId(42);
+        assert!(tree.get(unknown).is_none());
+        assert!(tree.children(unknown).is_empty());
+        assert_eq!(tree.path(unknown), "");
+        assert_eq!(tree.parent_of(unknown), None);
+        tree.reveal(unknown);
+        tree.expand_all_below(unknown);
+        tree.toggle_expanded(unknown);
+        assert_eq!(tree.row_index_of(unknown), None);
+    }
+
+    #[test]
+    fn very_deep_topics_do_not_overflow_the_stack() {
+        let deep = vec!["x"; 20_000].join("/");
+        let mut tree = tree_with(&[&deep]);
+        let leaf = tree.find(&deep).unwrap();
+        tree.expand_all_below(NodeId::ROOT);
+        assert_eq!(tree.visible_rows(&TreeFilter::None).len(), 20_000);
+        assert_eq!(tree.visible_rows(&TreeFilter::parse("x/x")).len(), 20_000);
+        assert_eq!(tree.visible_rows(&TreeFilter::parse("#")).len(), 20_000);
+        assert_eq!(tree.path(leaf), deep);
+        assert_eq!(tree.node(NodeId::ROOT).subtree_topics, 1);
+    }
+
+    #[test]
+    fn a_node_stays_compact() {
+        assert!(
+            std::mem::size_of::<Node>() <= 80,
+            "{} bytes",
+            std::mem::size_of::<Node>()
+        );
+    }
+
+    #[test]
+    fn a_large_flat_tree_keeps_rows_cached_between_frames() {
+        let mut tree = TopicTree::new();
+        for index in 0..100_000 {
+            add_message(&mut tree, &format!("site/dev{index}"), index);
+        }
+        let site = tree.find("site").unwrap();
+        assert_eq!(
+            names(&tree, &tree.children(site)[..3]),
+            ["dev0", "dev1", "dev2"]
+        );
+        tree.set_expanded(site, true);
+        assert_eq!(tree.visible_rows(&TreeFilter::None).len(), 100_001);
+        let generation = tree.generation();
+        for index in 0..1000 {
+            add_message(&mut tree, &format!("site/dev{index}"), 200_000 + index);
+        }
+        assert_eq!(tree.generation(), generation);
+        assert_eq!(tree.node(site).subtree_messages, 101_000);
     }
 }
