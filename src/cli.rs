@@ -1,1 +1,447 @@
 //! Command-line interface (clap). OWNER: profiles helper.
+//!
+//! `topicscope` alone opens the window with the saved profiles. Options connect at launch
+//! (`--profile`, `--url`, `--demo`), tune memory (`--memory-budget`) or point at another config
+//! folder (`--config-dir`, used by tests). `Cli::parse_from` makes all of it testable.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::model::message::Qos;
+use crate::model::profile::{Preset, Profile, ProfileError, Subscription, check_topic_filter};
+use crate::model::profile_store::{ProfileStore, default_config_dir};
+use crate::model::settings::{MIN_MEMORY_BUDGET_MIB, mib_to_bytes};
+use crate::model::store::Limits;
+
+pub use crate::model::profile::{UrlError, url_to_profile};
+
+/// Environment variable holding the password for `--url` (and `--profile`) connections.
+pub const PASSWORD_ENV: &str = "TOPICSCOPE_PASSWORD";
+
+const EXAMPLES: &str = "\
+Examples:
+  topicscope
+      Open the window with your saved profiles.
+  topicscope --demo
+      Start the built-in demo broker with a simulated building and connect to it.
+  topicscope --profile \"aedifion.io production\"
+      Connect with a saved profile (its password comes from the OS keychain or is asked for).
+  topicscope --url mqtt://localhost
+      Connect to a local broker (port 1883) and subscribe to everything (#).
+  TOPICSCOPE_PASSWORD=... topicscope --url mqtts://me@mqtt2.aedifion.io:8884 \\
+      --subscribe 'lbg01/mybuilding/#' --subscribe 'META/lbg01/mybuilding/#'
+      Connect over TLS with a user name; the password is read from the environment.
+  topicscope --url wss://broker.example.com:9001/mqtt --memory-budget 256
+      MQTT over a secure WebSocket, keeping at most 256 MiB of messages in memory.
+
+URL forms: mqtt://  (TCP, port 1883)     mqtts:// (TLS, port 8883)
+           ws://    (WebSocket, port 80)  wss://   (WebSocket over TLS, port 443)
+           WebSocket path defaults to /mqtt. Never put the password in the URL.
+
+Files: profiles.toml and settings.toml live in the platform config folder
+(~/.config/TopicScope on Linux) unless --config-dir says otherwise.";
+
+/// TopicScope: a fast, native desktop MQTT topic explorer.
+#[derive(Debug, Clone, PartialEq, Eq, Parser)]
+#[command(name = "topicscope", version, about, after_long_help = EXAMPLES, after_help = "Run with --help for examples.")]
+pub struct Cli {
+    /// Connect at launch with the saved profile of this name (case-insensitive) or id.
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["url", "demo"])]
+    pub profile: Option<String>,
+
+    /// Connect at launch without a saved profile: mqtt[s]|ws[s]://[user@]host[:port][/path].
+    /// The password is read from the TOPICSCOPE_PASSWORD environment variable, or asked for.
+    #[arg(long, value_name = "URL", conflicts_with = "demo")]
+    pub url: Option<String>,
+
+    /// Topic filter to subscribe to with --url (repeatable; default: #).
+    #[arg(
+        long = "subscribe",
+        short = 's',
+        value_name = "FILTER",
+        requires = "url"
+    )]
+    pub subscribe: Vec<String>,
+
+    /// Start the built-in demo broker and building simulator and connect to it.
+    #[arg(long)]
+    pub demo: bool,
+
+    /// Memory the message store may use, in MiB (at least 16; default from settings, 512).
+    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(MIN_MEMORY_BUDGET_MIB..))]
+    pub memory_budget: Option<u64>,
+
+    /// Folder for profiles.toml and settings.toml instead of the platform config folder.
+    #[arg(long, value_name = "DIR")]
+    pub config_dir: Option<PathBuf>,
+
+    /// Headless commands (none yet; reserved so they can be added without breaking options).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Headless commands. None are implemented yet.
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum Command {}
+
+/// What to connect to right after start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StartupConnection {
+    /// Nothing: show the profiles.
+    None,
+    /// Connect with this profile (a saved one, an ad-hoc `--url` one, or the demo profile
+    /// whose `demo` flag is set). `password` comes from `TOPICSCOPE_PASSWORD`; when it is
+    /// `None` and the profile needs one, look in the keychain or ask.
+    Connect {
+        /// The profile.
+        profile: Profile,
+        /// The password from the environment, if any.
+        password: Option<String>,
+    },
+}
+
+/// A command line that cannot be carried out, with what to do instead.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CliError {
+    /// `--url` is malformed.
+    #[error("--url: {0}")]
+    Url(#[from] UrlError),
+    /// A `--subscribe` filter is not a valid topic filter.
+    #[error("--subscribe \"{filter}\" is not a valid topic filter: {reason}")]
+    Filter {
+        /// The filter as given.
+        filter: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The `--url` profile does not pass validation (e.g. aedifion.io without a user name).
+    #[error("--url: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join(" "))]
+    InvalidProfile(Vec<ProfileError>),
+    /// `--profile NAME` matches no saved profile.
+    #[error(
+        "No saved profile is called \"{name}\". Saved profiles: {available}. Check the spelling, or use --url."
+    )]
+    UnknownProfile {
+        /// The name given.
+        name: String,
+        /// Names of the saved profiles, comma-separated (or "none").
+        available: String,
+    },
+    /// No platform config folder (no home directory).
+    #[error("Cannot find a config folder for TopicScope (is HOME set?). Pass --config-dir DIR.")]
+    NoConfigDir,
+}
+
+impl Cli {
+    /// The folder holding profiles and settings: `--config-dir`, else the platform's.
+    pub fn config_dir(&self) -> Result<PathBuf, CliError> {
+        match &self.config_dir {
+            Some(dir) => Ok(dir.clone()),
+            None => default_config_dir().ok_or(CliError::NoConfigDir),
+        }
+    }
+
+    /// `base` with `--memory-budget` applied, if given.
+    pub fn limits(&self, base: Limits) -> Limits {
+        match self.memory_budget {
+            Some(mib) => Limits {
+                memory_budget_bytes: mib_to_bytes(mib),
+                ..base
+            },
+            None => base,
+        }
+    }
+
+    /// The password in `TOPICSCOPE_PASSWORD`, if set and not empty.
+    pub fn password_from_env() -> Option<String> {
+        std::env::var(PASSWORD_ENV)
+            .ok()
+            .filter(|password| !password.is_empty())
+    }
+
+    /// What to connect to at start. `env_password` is normally [`Cli::password_from_env`]; it
+    /// is passed in so tests need not touch the environment.
+    pub fn startup_connection(
+        &self,
+        profiles: &ProfileStore,
+        env_password: Option<String>,
+    ) -> Result<StartupConnection, CliError> {
+        if self.demo {
+            return Ok(StartupConnection::Connect {
+                profile: Preset::Demo.profile(),
+                password: None,
+            });
+        }
+        if let Some(url) = &self.url {
+            let profile = self.url_profile(url)?;
+            let password = env_password.filter(|_| profile.password_storage.needs_password());
+            return Ok(StartupConnection::Connect { profile, password });
+        }
+        let Some(name) = &self.profile else {
+            return Ok(StartupConnection::None);
+        };
+        let Some(profile) = profiles.find(name) else {
+            return Err(unknown_profile(name, profiles));
+        };
+        let password = env_password.filter(|_| profile.password_storage.needs_password());
+        Ok(StartupConnection::Connect {
+            profile: profile.clone(),
+            password,
+        })
+    }
+
+    /// The ad-hoc profile for `--url`, with the `--subscribe` filters.
+    fn url_profile(&self, url: &str) -> Result<Profile, CliError> {
+        let mut profile = url_to_profile(url)?;
+        if !self.subscribe.is_empty() {
+            let qos = if profile.is_aedifion_host() {
+                Qos::AtLeastOnce
+            } else {
+                Qos::AtMostOnce
+            };
+            profile.subscriptions = Vec::new();
+            for filter in &self.subscribe {
+                check_topic_filter(filter).map_err(|reason| CliError::Filter {
+                    filter: filter.clone(),
+                    reason,
+                })?;
+                profile
+                    .subscriptions
+                    .push(Subscription::new(filter.clone(), qos));
+            }
+        }
+        profile.validate().map_err(CliError::InvalidProfile)?;
+        Ok(profile)
+    }
+}
+
+fn unknown_profile(name: &str, profiles: &ProfileStore) -> CliError {
+    let names: Vec<String> = profiles
+        .profiles()
+        .iter()
+        .map(|p| format!("\"{}\"", p.name))
+        .collect();
+    let available = if names.is_empty() {
+        "none".to_owned()
+    } else {
+        names.join(", ")
+    };
+    CliError::UnknownProfile {
+        name: name.to_owned(),
+        available,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    use super::*;
+    use crate::model::profile::{PasswordStorage, Transport};
+
+    fn parse(args: &[&str]) -> Cli {
+        Cli::try_parse_from(std::iter::once("topicscope").chain(args.iter().copied()))
+            .expect("valid command line")
+    }
+
+    fn empty_store() -> (tempfile::TempDir, ProfileStore) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = ProfileStore::open(dir.path());
+        (dir, store)
+    }
+
+    #[test]
+    fn command_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn no_arguments_means_no_startup_connection() {
+        let (_dir, store) = empty_store();
+        let cli = parse(&[]);
+        assert_eq!(
+            cli,
+            Cli {
+                profile: None,
+                url: None,
+                subscribe: Vec::new(),
+                demo: false,
+                memory_budget: None,
+                config_dir: None,
+                command: None
+            }
+        );
+        assert_eq!(
+            cli.startup_connection(&store, None),
+            Ok(StartupConnection::None)
+        );
+    }
+
+    #[test]
+    fn url_with_repeated_subscribe_builds_an_ad_hoc_profile() {
+        let (_dir, store) = empty_store();
+        let cli = parse(&[
+            "--url",
+            "mqtt://broker:1884",
+            "--subscribe",
+            "a/#",
+            "-s",
+            "b/+",
+        ]);
+        let Ok(StartupConnection::Connect { profile, password }) =
+            cli.startup_connection(&store, Some("pw".into()))
+        else {
+            panic!("expected a connection");
+        };
+        let filters: Vec<&str> = profile
+            .subscriptions
+            .iter()
+            .map(|s| s.filter.as_str())
+            .collect();
+        assert_eq!(filters, ["a/#", "b/+"]);
+        assert_eq!(
+            (profile.host.as_str(), profile.port, profile.transport),
+            ("broker", 1884, Transport::Tcp)
+        );
+        assert_eq!(password, None, "no user name, so no password is sent");
+    }
+
+    #[test]
+    fn url_with_user_takes_the_password_from_the_environment() {
+        let (_dir, store) = empty_store();
+        let cli = parse(&[
+            "--url",
+            "mqtts://me@mqtt2.aedifion.io:8884",
+            "--subscribe",
+            "lbg01/x/#",
+        ]);
+        let connection = cli
+            .startup_connection(&store, Some("pw".into()))
+            .expect("valid");
+        let StartupConnection::Connect { profile, password } = connection else {
+            panic!("expected a connection");
+        };
+        assert_eq!(password.as_deref(), Some("pw"));
+        assert_eq!(profile.password_storage, PasswordStorage::Ask);
+        assert_eq!(
+            profile.subscriptions,
+            vec![Subscription::new("lbg01/x/#", Qos::AtLeastOnce)]
+        );
+    }
+
+    #[test]
+    fn url_defaults_to_subscribing_to_everything() {
+        let (_dir, store) = empty_store();
+        let connection = parse(&["--url", "ws://h"])
+            .startup_connection(&store, None)
+            .expect("valid");
+        let StartupConnection::Connect { profile, .. } = connection else {
+            panic!("expected a connection");
+        };
+        assert_eq!(
+            profile.subscriptions,
+            vec![Subscription::new("#", Qos::AtMostOnce)]
+        );
+        assert_eq!(profile.ws_path, "/mqtt");
+    }
+
+    #[test]
+    fn bad_url_and_bad_filter_are_reported() {
+        let (_dir, store) = empty_store();
+        let bad_url = parse(&["--url", "http://h"]).startup_connection(&store, None);
+        assert_eq!(
+            bad_url,
+            Err(CliError::Url(UrlError::UnsupportedScheme("http".into())))
+        );
+        let bad_filter =
+            parse(&["--url", "mqtt://h", "--subscribe", "a/#/b"]).startup_connection(&store, None);
+        assert!(
+            matches!(bad_filter, Err(CliError::Filter { .. })),
+            "{bad_filter:?}"
+        );
+        let aedifion_anonymous =
+            parse(&["--url", "mqtts://mqtt2.aedifion.io:8884"]).startup_connection(&store, None);
+        assert!(
+            matches!(aedifion_anonymous, Err(CliError::InvalidProfile(_))),
+            "{aedifion_anonymous:?}"
+        );
+    }
+
+    #[test]
+    fn profile_name_resolves_against_the_store() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut store = ProfileStore::open(dir.path());
+        let saved = Preset::LocalMosquitto.profile();
+        store.create(saved.clone()).expect("create");
+        let connection =
+            parse(&["--profile", "local mosquitto"]).startup_connection(&store, Some("pw".into()));
+        assert_eq!(
+            connection,
+            Ok(StartupConnection::Connect {
+                profile: saved,
+                password: None
+            })
+        );
+        let missing = parse(&["--profile", "Nope"]).startup_connection(&store, None);
+        let Err(error) = missing else {
+            panic!("expected an error")
+        };
+        assert!(error.to_string().contains("\"Local Mosquitto\""), "{error}");
+    }
+
+    #[test]
+    fn demo_connects_to_the_demo_profile() {
+        let (_dir, store) = empty_store();
+        let Ok(StartupConnection::Connect { profile, password }) =
+            parse(&["--demo"]).startup_connection(&store, None)
+        else {
+            panic!("expected a connection");
+        };
+        assert!(profile.demo);
+        assert_eq!(password, None);
+    }
+
+    #[test]
+    fn conflicting_or_incomplete_options_are_refused() {
+        for args in [
+            &["topicscope", "--demo", "--url", "mqtt://h"][..],
+            &["topicscope", "--profile", "a", "--url", "mqtt://h"],
+            &["topicscope", "--subscribe", "#"],
+            &["topicscope", "--memory-budget", "1"],
+            &["topicscope", "--memory-budget", "lots"],
+        ] {
+            assert!(Cli::try_parse_from(args).is_err(), "{args:?}");
+        }
+    }
+
+    #[test]
+    fn memory_budget_and_config_dir_are_applied() {
+        let cli = parse(&["--memory-budget", "64", "--config-dir", "/tmp/ts"]);
+        assert_eq!(cli.limits(Limits::default()).memory_budget_bytes, 64 << 20);
+        assert_eq!(cli.config_dir(), Ok(PathBuf::from("/tmp/ts")));
+        let defaults = parse(&[]).limits(Limits::default());
+        assert_eq!(
+            defaults.memory_budget_bytes,
+            Limits::default().memory_budget_bytes
+        );
+    }
+
+    #[test]
+    fn help_documents_every_option_with_examples() {
+        let help = Cli::command().render_long_help().to_string();
+        for needle in [
+            "--profile",
+            "--url",
+            "--subscribe",
+            "--demo",
+            "--memory-budget",
+            "--config-dir",
+            "TOPICSCOPE_PASSWORD",
+            "Examples:",
+            "mqtts://",
+        ] {
+            assert!(help.contains(needle), "help lacks {needle}:\n{help}");
+        }
+    }
+}

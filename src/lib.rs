@@ -9,3 +9,4 @@ pub mod app;
 pub mod cli;
 pub mod demo;
 pub mod ui;
+pub mod secrets;

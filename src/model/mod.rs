@@ -16,3 +16,7 @@ pub mod hash_id;
 pub mod influx;
 pub mod json_values;
 pub mod legacy;
+pub mod config_file;
+pub mod profile_store;
+pub mod secret;
+pub mod settings;
