@@ -26,6 +26,8 @@ pub enum UiAction {
     },
     /// Connect with the saved profile of this id (the app looks up its password).
     ConnectSaved { profile_id: String },
+    /// Start (if needed) the built-in demo broker and connect to it.
+    ConnectDemo,
     /// Close the current connection.
     Disconnect,
     /// Forget every received topic and series.

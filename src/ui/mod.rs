@@ -9,9 +9,11 @@ pub mod diff;
 pub mod explorer;
 pub mod payload_view;
 pub mod plot;
+pub mod settings;
 pub mod status_bar;
 pub mod text;
 pub mod theme;
+pub mod top_bar;
 pub mod tree_view;
 
 pub use action::UiAction;

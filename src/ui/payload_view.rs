@@ -461,10 +461,9 @@ mod tests {
         let mut view = MessageView::new(&message(&[0xff, 0xfe, 0x00, 0x41]));
         assert_eq!(view.effective_mode(ViewMode::Text), ViewMode::Hex);
         assert_eq!(view.effective_mode(ViewMode::Json), ViewMode::Hex);
-        assert_eq!(
-            view.hex().rows[0],
-            "00000000  ff fe 00 41                                        |...A|"
-        );
+        let row = &view.hex().rows[0];
+        assert!(row.starts_with("00000000  ff fe 00 41 "), "{row}");
+        assert!(row.ends_with(" |...A|"), "{row}");
     }
 
     #[test]

@@ -174,13 +174,16 @@ impl PlotPanel {
     ) {
         ui.horizontal_wrapped(|ui| {
             ui.strong("Plot");
+            let label = ui.label("Window");
             egui::ComboBox::from_id_salt("plot_window")
                 .selected_text(self.window.label())
                 .show_ui(ui, |ui| {
                     for window in PlotWindow::ALL {
                         ui.selectable_value(&mut self.window, window, window.label());
                     }
-                });
+                })
+                .response
+                .labelled_by(label.id);
             let pause_label = if self.paused() { "Resume" } else { "Pause" };
             if ui
                 .button(pause_label)
@@ -208,10 +211,10 @@ fn series_chip_ui(
     actions: &mut Vec<UiAction>,
 ) {
     ui.separator();
-    ui.label(RichText::new("\u{25a0}").color(colour));
+    ui.label(RichText::new("\u{25a0}").monospace().color(colour));
     ui.label(RichText::new(label).small());
     if ui
-        .small_button("\u{2716}")
+        .small_button("\u{d7}")
         .on_hover_text(format!("Remove {label} from the plot"))
         .clicked()
     {

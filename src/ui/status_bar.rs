@@ -50,7 +50,7 @@ pub fn status_bar_ui(ui: &mut egui::Ui, status: &StatusView, store: &Store) {
             Health::Ok => palette.status_ok,
             Health::Error => palette.status_error,
         };
-        ui.label(RichText::new("\u{25cf}").color(dot_colour));
+        ui.label(RichText::new("\u{25cf}").monospace().color(dot_colour));
         let connection = RichText::new(&status.connection);
         if status.health == Health::Error {
             ui.label(connection.color(palette.status_error));

@@ -164,7 +164,7 @@ impl TreePanel {
                 self.keyboard_active = false;
             }
             if !self.filter_text.is_empty()
-                && ui.small_button("✖").on_hover_text("Clear the filter").clicked()
+                && ui.small_button("\u{d7}").on_hover_text("Clear the filter").clicked()
             {
                 self.set_filter_text("");
             }
