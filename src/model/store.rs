@@ -230,6 +230,12 @@ impl Store {
         self.tree.get(node)?.topic.as_deref()
     }
 
+    /// The node and state of the topic with this full path, if a message arrived on it.
+    pub fn find_topic(&self, path: &str) -> Option<(NodeId, &TopicState)> {
+        let node = self.tree.find(path)?;
+        Some((node, self.topic(node)?))
+    }
+
     /// Starts plotting `key` of the topic at `node`, back-filled from that topic's history.
     /// Returns the existing series if it is already plotted.
     pub fn add_series(&mut self, node: NodeId, key: ValueKey) -> SeriesId {
@@ -572,6 +578,13 @@ mod tests {
             Some(10)
         );
         assert!(store.topic(node(&store, "a")).is_none());
+        assert!(store.find_topic("a").is_none());
+        assert_eq!(
+            store
+                .find_topic("a/c")
+                .map(|(id, state)| (id, state.message_count)),
+            Some((node(&store, "a/c"), 1))
+        );
         let a = store.tree().node(node(&store, "a"));
         assert_eq!(
             (a.subtree_messages, a.subtree_topics, a.last_change_nanos),
@@ -698,7 +711,7 @@ mod tests {
     #[test]
     fn series_receive_values_as_messages_arrive() {
         let mut store = Store::new(Limits::default());
-        store.apply(numeric("room/temp", 20.0, 1 * SEC));
+        store.apply(numeric("room/temp", 20.0, SEC));
         let id = store.add_series(node(&store, "room/temp"), ValueKey::Whole);
         store.apply(numeric("room/temp", 21.0, 2 * SEC));
         store.apply(numeric("room/other", 99.0, 3 * SEC));

@@ -152,11 +152,7 @@ impl LevelMatcher<'_> {
             LevelMatch::Failed => false,
             LevelMatch::Everything => true,
             // `a/#` matches `a`: a trailing `#` may stand for "no more levels".
-            LevelMatch::Prefix => match self.levels.get(level_count..) {
-                Some([]) => true,
-                Some(["#"]) => true,
-                _ => false,
-            },
+            LevelMatch::Prefix => matches!(self.levels.get(level_count..), Some([] | ["#"])),
         }
     }
 }
