@@ -27,6 +27,7 @@ pub struct InboxStats {
     pub pending: u64,
 }
 
+/// The bounded queue of received messages; shared (`Arc`) by the worker and the UI.
 pub struct Inbox {
     queue: Mutex<VecDeque<Message>>,
     capacity: usize,
@@ -40,6 +41,7 @@ pub struct Inbox {
 pub const DEFAULT_INBOX_CAPACITY: usize = 200_000;
 
 impl Inbox {
+    /// An empty inbox holding at most `capacity` messages (at least 1).
     pub fn new(capacity: usize) -> Arc<Self> {
         Arc::new(Self {
             queue: Mutex::new(VecDeque::with_capacity(capacity.min(4096))),
@@ -84,8 +86,13 @@ impl Inbox {
         count
     }
 
+    /// The counters as of now.
     pub fn stats(&self) -> InboxStats {
-        let pending = self.queue.lock().unwrap_or_else(PoisonError::into_inner).len() as u64;
+        let pending = self
+            .queue
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len() as u64;
         InboxStats {
             received: self.received.load(Ordering::Relaxed),
             dropped: self.dropped.load(Ordering::Relaxed),
@@ -94,12 +101,18 @@ impl Inbox {
         }
     }
 
+    /// The most messages it holds before dropping the oldest.
     pub fn capacity(&self) -> usize {
         self.capacity
     }
 
     fn wake(&self) {
-        if let Some(waker) = self.waker.lock().unwrap_or_else(PoisonError::into_inner).as_ref() {
+        if let Some(waker) = self
+            .waker
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+        {
             waker();
         }
     }
@@ -111,7 +124,13 @@ mod tests {
     use crate::model::message::Qos;
 
     fn message(n: u32) -> Message {
-        Message::new(format!("t/{n}"), bytes::Bytes::from(n.to_string()), Qos::AtMostOnce, false, 0)
+        Message::new(
+            format!("t/{n}"),
+            bytes::Bytes::from(n.to_string()),
+            Qos::AtMostOnce,
+            false,
+            0,
+        )
     }
 
     #[test]
@@ -125,7 +144,10 @@ mod tests {
         let topics: Vec<_> = out.iter().map(|m| m.topic.as_str()).collect();
         assert_eq!(topics, ["t/2", "t/3", "t/4"]);
         let stats = inbox.stats();
-        assert_eq!((stats.received, stats.dropped, stats.drained, stats.pending), (5, 2, 3, 0));
+        assert_eq!(
+            (stats.received, stats.dropped, stats.drained, stats.pending),
+            (5, 2, 3, 0)
+        );
     }
 
     #[test]
@@ -141,7 +163,11 @@ mod tests {
         assert_eq!(wakes.load(Ordering::Relaxed), 1);
         inbox.drain_into(1, &mut Vec::new());
         inbox.push(message(3));
-        assert_eq!(wakes.load(Ordering::Relaxed), 1, "still non-empty: no new wake");
+        assert_eq!(
+            wakes.load(Ordering::Relaxed),
+            1,
+            "still non-empty: no new wake"
+        );
         inbox.drain_into(10, &mut Vec::new());
         inbox.push(message(4));
         assert_eq!(wakes.load(Ordering::Relaxed), 2);

@@ -3,11 +3,17 @@
 //! travels separately in a [`StatusCell`]. The UI talks to it only through [`WorkerHandle`].
 //! OWNER: mqtt-worker helper.
 
+pub mod backoff;
+pub mod failure;
 pub mod inbox;
 pub mod options;
 pub mod status;
+pub mod subscriptions;
 pub mod worker;
 
-pub use inbox::{Inbox, InboxStats};
-pub use status::{ConnectionState, ConnectionStatus, FailureReason, StatusCell, SubscriptionState};
-pub use worker::{ConnectParams, WorkerCommand, WorkerHandle};
+pub use inbox::{DEFAULT_INBOX_CAPACITY, Inbox, InboxStats};
+pub use options::{DEFAULT_MAX_PACKET_BYTES, OptionsError};
+pub use status::{
+    ConnectionState, ConnectionStatus, FailureReason, StatusCell, SubscriptionState, describe,
+};
+pub use worker::{ConnectParams, WorkerCommand, WorkerCounters, WorkerHandle, WorkerStats};

@@ -1,48 +1,511 @@
 //! The worker thread. OWNER: mqtt-worker helper. Signatures are the contract for the app layer.
+//!
+//! One named thread ("mqtt-worker") runs a current-thread tokio runtime with two futures side by
+//! side: the connection driver, which only ever polls rumqttc's `EventLoop` (never cancelled
+//! mid-packet while running), and the command server, which turns UI commands into rumqttc
+//! requests. Both run on the same thread, so they share the subscription book through a
+//! `RefCell` that is never borrowed across an `.await`.
 
+use std::cell::RefCell;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
-use crate::model::message::Qos;
+use rumqttc::{
+    AsyncClient, Event, EventLoop, MqttOptions, Outgoing, Packet, Request, SubscribeReasonCode,
+};
+use tokio::sync::mpsc;
+
+use crate::model::message::{Message, Qos, now_nanos};
 use crate::model::profile::Profile;
 
+use super::backoff::Backoff;
+use super::failure::{Failure, FailureContext, classify};
 use super::inbox::Inbox;
-use super::status::StatusCell;
+use super::options::{
+    DEFAULT_MAX_PACKET_BYTES, broker_label, effective_max_packet_bytes, mqtt_options,
+};
+use super::status::{ConnectionState, FailureReason, StatusCell, SubscriptionState};
+use super::subscriptions::{AddOutcome, SubscriptionBook};
+
+/// Name of the worker thread (shows in debuggers and panic messages).
+pub const WORKER_THREAD_NAME: &str = "mqtt-worker";
+
+/// Commands waiting for the worker; `send` fails (returns false) rather than block when full.
+pub const COMMAND_CHANNEL_CAPACITY: usize = 256;
+
+/// How long a stopping worker waits for its DISCONNECT to reach the broker.
+const DISCONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Everything needed to connect: the profile plus the secret, which is never stored in it.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ConnectParams {
+    /// The connection settings.
     pub profile: Profile,
+    /// The password (from the keychain or asked at connect time); never logged.
     pub password: Option<String>,
     /// Largest packet accepted in or out (rumqttc defaults to 10 KiB; we raise it).
     pub max_packet_bytes: usize,
 }
 
+impl ConnectParams {
+    /// Params for `profile` with the default packet size limit ([`DEFAULT_MAX_PACKET_BYTES`]).
+    pub fn new(profile: Profile, password: Option<String>) -> Self {
+        Self {
+            profile,
+            password,
+            max_packet_bytes: DEFAULT_MAX_PACKET_BYTES,
+        }
+    }
+}
+
+impl std::fmt::Debug for ConnectParams {
+    /// Redacts the password so params can be logged.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectParams")
+            .field("profile", &self.profile)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("max_packet_bytes", &self.max_packet_bytes)
+            .finish()
+    }
+}
+
 /// Requests the UI sends to the worker (bounded channel, never blocks the UI).
 #[derive(Debug, Clone)]
 pub enum WorkerCommand {
+    /// Subscribe to a filter (kept and re-subscribed after every reconnect).
     Subscribe { filter: String, qos: Qos },
+    /// Stop receiving a filter.
     Unsubscribe { filter: String },
-    Publish { topic: String, payload: Vec<u8>, qos: Qos, retain: bool },
+    /// Publish a message (only while connected; otherwise counted as not sent).
+    Publish {
+        topic: String,
+        payload: Vec<u8>,
+        qos: Qos,
+        retain: bool,
+    },
     /// Disconnect cleanly and end the thread.
     Stop,
 }
 
-/// The UI's side of a running worker. Dropping it stops the worker.
+/// Counters of things the worker could not do, readable from any thread. Nothing is lost silently.
+#[derive(Debug, Default)]
+pub struct WorkerStats {
+    oversize_packets_refused: AtomicU64,
+    publishes_not_sent: AtomicU64,
+    requests_not_queued: AtomicU64,
+}
+
+/// A copy of [`WorkerStats`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WorkerCounters {
+    /// Incoming packets refused because they exceeded the packet size limit (each one closes the
+    /// connection, as rumqttc cannot skip a packet).
+    pub oversize_packets_refused: u64,
+    /// Publish commands dropped: not connected, payload over the limit, or rumqttc's queue full.
+    pub publishes_not_sent: u64,
+    /// Subscribe/unsubscribe requests rumqttc's full queue refused (retried at the next connection).
+    pub requests_not_queued: u64,
+}
+
+impl WorkerStats {
+    /// The current counts.
+    pub fn snapshot(&self) -> WorkerCounters {
+        WorkerCounters {
+            oversize_packets_refused: self.oversize_packets_refused.load(Ordering::Relaxed),
+            publishes_not_sent: self.publishes_not_sent.load(Ordering::Relaxed),
+            requests_not_queued: self.requests_not_queued.load(Ordering::Relaxed),
+        }
+    }
+
+    fn count(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// The UI's side of a running worker. Dropping it stops the worker (without waiting for it).
 pub struct WorkerHandle {
+    /// Messages received, decoded, waiting for the UI.
     pub inbox: Arc<Inbox>,
+    /// Latest connection status.
     pub status: Arc<StatusCell>,
+    /// What the worker could not do.
+    pub stats: Arc<WorkerStats>,
+    commands: mpsc::Sender<WorkerCommand>,
+    thread: std::thread::JoinHandle<()>,
 }
 
 impl WorkerHandle {
     /// Starts the worker thread and returns at once; connection progress shows in `status`.
     pub fn spawn(params: ConnectParams, inbox: Arc<Inbox>) -> std::io::Result<Self> {
-        let _ = (params, inbox);
-        todo!()
+        let status = Arc::new(StatusCell::new(broker_label(&params.profile)));
+        let stats = Arc::new(WorkerStats::default());
+        let (commands, command_receiver) = mpsc::channel(COMMAND_CHANNEL_CAPACITY);
+        let worker = Worker {
+            broker: broker_label(&params.profile),
+            max_packet_bytes: effective_max_packet_bytes(params.max_packet_bytes),
+            params,
+            inbox: inbox.clone(),
+            status: status.clone(),
+            stats: stats.clone(),
+        };
+        let thread = std::thread::Builder::new()
+            .name(WORKER_THREAD_NAME.to_owned())
+            .spawn(move || worker.run(command_receiver))?;
+        Ok(Self {
+            inbox,
+            status,
+            stats,
+            commands,
+            thread,
+        })
     }
 
     /// Sends a command without blocking; returns false if the worker is gone or its queue is full.
     pub fn send(&self, command: WorkerCommand) -> bool {
-        let _ = command;
-        todo!()
+        self.commands.try_send(command).is_ok()
+    }
+
+    /// True until the worker thread has ended.
+    pub fn running(&self) -> bool {
+        !self.thread.is_finished()
+    }
+}
+
+impl Drop for WorkerHandle {
+    fn drop(&mut self) {
+        // If the queue is full the Stop is lost, but dropping the sender closes the channel,
+        // which the worker also treats as Stop once it has drained the queue.
+        let _ = self.commands.try_send(WorkerCommand::Stop);
+    }
+}
+
+/// Everything the worker thread owns.
+struct Worker {
+    params: ConnectParams,
+    /// `host:port`, for messages.
+    broker: String,
+    max_packet_bytes: usize,
+    inbox: Arc<Inbox>,
+    status: Arc<StatusCell>,
+    stats: Arc<WorkerStats>,
+}
+
+impl Worker {
+    /// The thread's body.
+    fn run(self, commands: mpsc::Receiver<WorkerCommand>) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build();
+        match runtime {
+            Ok(runtime) => runtime.block_on(self.run_async(commands)),
+            Err(error) => self.set_failed(
+                Failure {
+                    reason: FailureReason::Other,
+                    message: format!(
+                        "Connection failed: could not start the network runtime ({error})"
+                    ),
+                    oversize_packet_bytes: None,
+                },
+                None,
+            ),
+        }
+    }
+
+    async fn run_async(self, mut commands: mpsc::Receiver<WorkerCommand>) {
+        let options = mqtt_options(
+            &self.params.profile,
+            self.params.password.as_deref(),
+            self.max_packet_bytes,
+        );
+        let book = RefCell::new(SubscriptionBook::new(&self.params.profile.subscriptions));
+        self.publish_subscriptions(&book);
+        let options = match options {
+            Ok(options) => options,
+            Err(error) => {
+                // A setting the user must fix: retrying would fail the same way.
+                let reason = FailureReason::Configuration;
+                let message = format!("{}: {error}", reason.summary());
+                tracing::warn!("{message}");
+                self.set_failed(
+                    Failure {
+                        reason,
+                        message,
+                        oversize_packet_bytes: None,
+                    },
+                    None,
+                );
+                wait_for_stop(&mut commands).await;
+                self.status
+                    .update(|status| status.state = ConnectionState::Stopped);
+                return;
+            }
+        };
+        self.connect_and_serve(options, &book, &mut commands).await;
+        self.status
+            .update(|status| status.state = ConnectionState::Stopped);
+    }
+
+    /// Drives the connection until a Stop command (or the handle's drop), then disconnects.
+    async fn connect_and_serve(
+        &self,
+        options: MqttOptions,
+        book: &RefCell<SubscriptionBook>,
+        commands: &mut mpsc::Receiver<WorkerCommand>,
+    ) {
+        let (client, mut event_loop) =
+            AsyncClient::new(options, super::options::REQUEST_CHANNEL_CAPACITY);
+        tokio::select! {
+            () = self.drive_connection(&mut event_loop, &client, book) => {}
+            () = self.serve_commands(commands, &client, book) => {}
+        }
+        if book.borrow().connected() && client.try_disconnect().is_ok() {
+            let flushed = tokio::time::timeout(DISCONNECT_TIMEOUT, async {
+                loop {
+                    match event_loop.poll().await {
+                        Ok(Event::Outgoing(Outgoing::Disconnect)) | Err(_) => break,
+                        Ok(_) => {}
+                    }
+                }
+            });
+            if flushed.await.is_err() {
+                tracing::debug!("DISCONNECT not flushed within {DISCONNECT_TIMEOUT:?}");
+            }
+        }
+    }
+
+    /// Polls the event loop forever: connects, reconnects with backoff, handles packets.
+    async fn drive_connection(
+        &self,
+        event_loop: &mut EventLoop,
+        client: &AsyncClient,
+        book: &RefCell<SubscriptionBook>,
+    ) {
+        let mut backoff = Backoff::new();
+        let mut attempt: u32 = 0;
+        loop {
+            let was_connected = book.borrow().connected();
+            if !was_connected {
+                attempt = attempt.saturating_add(1);
+                self.status
+                    .update(|status| status.state = ConnectionState::Connecting { attempt });
+            }
+            match event_loop.poll().await {
+                Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                    attempt = 0;
+                    backoff.reset();
+                    self.on_connected(client, book);
+                }
+                Ok(event) => self.on_event(event, book),
+                Err(error) => {
+                    forget_unsent_subscribes(event_loop);
+                    book.borrow_mut().on_disconnected();
+                    self.publish_subscriptions(book);
+                    let failure = classify(&error, self.failure_context(was_connected));
+                    if failure.oversize_packet_bytes.is_some() {
+                        WorkerStats::count(&self.stats.oversize_packets_refused);
+                    }
+                    tracing::info!("{} ({error})", failure.message);
+                    let delay = backoff.next_delay();
+                    let retry_at_nanos = now_nanos().saturating_add(duration_nanos(delay));
+                    self.set_failed(failure, Some(retry_at_nanos));
+                    tokio::time::sleep(delay).await;
+                }
+            }
+        }
+    }
+
+    /// CONNACK accepted: report it and (re-)subscribe every filter, since rumqttc does not.
+    fn on_connected(&self, client: &AsyncClient, book: &RefCell<SubscriptionBook>) {
+        let since_nanos = now_nanos();
+        self.status
+            .update(|status| status.state = ConnectionState::Connected { since_nanos });
+        tracing::info!("connected to {}", self.broker);
+        let plan = book.borrow_mut().on_connected();
+        for filter in plan.unsubscribe {
+            if client.try_unsubscribe(filter).is_err() {
+                WorkerStats::count(&self.stats.requests_not_queued);
+            }
+        }
+        if !plan.subscribe.is_empty() {
+            self.queue_subscribe(client, book, plan.subscribe);
+        }
+        self.publish_subscriptions(book);
+    }
+
+    /// Everything but CONNACK and errors.
+    fn on_event(&self, event: Event, book: &RefCell<SubscriptionBook>) {
+        match event {
+            Event::Incoming(Packet::Publish(publish)) => {
+                let qos = qos_from_rumqttc(publish.qos);
+                // Decoding happens here, on the worker thread (Message::new); the payload is shared.
+                let message = Message::new(
+                    publish.topic,
+                    publish.payload,
+                    qos,
+                    publish.retain,
+                    now_nanos(),
+                );
+                self.inbox.push(message);
+            }
+            Event::Incoming(Packet::SubAck(suback)) => {
+                let answers = suback.return_codes.iter().map(|code| match code {
+                    SubscribeReasonCode::Success(qos) => {
+                        SubscriptionState::Granted(qos_from_rumqttc(*qos).level())
+                    }
+                    SubscribeReasonCode::Failure => SubscriptionState::Refused,
+                });
+                if book.borrow_mut().on_suback(suback.pkid, answers) {
+                    self.publish_subscriptions(book);
+                }
+            }
+            Event::Outgoing(Outgoing::Subscribe(pkid)) => book.borrow_mut().on_subscribe_sent(pkid),
+            _ => {}
+        }
+    }
+
+    /// Serves UI commands until Stop or until the handle is dropped.
+    async fn serve_commands(
+        &self,
+        commands: &mut mpsc::Receiver<WorkerCommand>,
+        client: &AsyncClient,
+        book: &RefCell<SubscriptionBook>,
+    ) {
+        while let Some(command) = commands.recv().await {
+            match command {
+                WorkerCommand::Stop => return,
+                WorkerCommand::Subscribe { filter, qos } => {
+                    let outcome = book.borrow_mut().add(&filter, qos);
+                    if outcome == AddOutcome::SendNow {
+                        self.queue_subscribe(client, book, vec![(filter, qos)]);
+                    }
+                    self.publish_subscriptions(book);
+                }
+                WorkerCommand::Unsubscribe { filter } => {
+                    let send_now = book.borrow_mut().remove(&filter);
+                    if send_now && client.try_unsubscribe(filter).is_err() {
+                        WorkerStats::count(&self.stats.requests_not_queued);
+                    }
+                    self.publish_subscriptions(book);
+                }
+                WorkerCommand::Publish {
+                    topic,
+                    payload,
+                    qos,
+                    retain,
+                } => {
+                    self.publish(client, book, topic, payload, qos, retain);
+                }
+            }
+        }
+    }
+
+    fn publish(
+        &self,
+        client: &AsyncClient,
+        book: &RefCell<SubscriptionBook>,
+        topic: String,
+        payload: Vec<u8>,
+        qos: Qos,
+        retain: bool,
+    ) {
+        // rumqttc closes the connection on an outgoing packet over the limit: refuse it here.
+        // Remaining length = 2-byte topic length + topic + 2-byte packet id + payload.
+        let packet_bytes = payload.len().saturating_add(topic.len()).saturating_add(4);
+        let too_big = packet_bytes > self.max_packet_bytes;
+        let sent = book.borrow().connected()
+            && !too_big
+            && client
+                .try_publish(topic.clone(), qos_to_rumqttc(qos), retain, payload)
+                .is_ok();
+        if !sent {
+            WorkerStats::count(&self.stats.publishes_not_sent);
+            tracing::warn!("publish to {topic} not sent (not connected, too big or queue full)");
+        }
+    }
+
+    /// Queues one SUBSCRIBE for `filters` and records it for SUBACK pairing.
+    fn queue_subscribe(
+        &self,
+        client: &AsyncClient,
+        book: &RefCell<SubscriptionBook>,
+        filters: Vec<(String, Qos)>,
+    ) {
+        let names = filters.iter().map(|(filter, _)| filter.clone()).collect();
+        // Recorded before queueing: the event loop sees the request only after this returns.
+        book.borrow_mut().on_subscribe_queued(names);
+        let request = filters
+            .into_iter()
+            .map(|(filter, qos)| rumqttc::SubscribeFilter::new(filter, qos_to_rumqttc(qos)));
+        if client.try_subscribe_many(request).is_err() {
+            book.borrow_mut().on_subscribe_not_queued();
+            WorkerStats::count(&self.stats.requests_not_queued);
+        }
+    }
+
+    fn publish_subscriptions(&self, book: &RefCell<SubscriptionBook>) {
+        let subscriptions = book.borrow().snapshot();
+        self.status
+            .update(|status| status.subscriptions = subscriptions);
+    }
+
+    fn set_failed(&self, failure: Failure, retry_at_nanos: Option<i64>) {
+        let Failure {
+            reason, message, ..
+        } = failure;
+        self.status.update(|status| {
+            status.state = ConnectionState::Failed {
+                reason,
+                message,
+                retry_at_nanos,
+            }
+        });
+    }
+
+    fn failure_context(&self, was_connected: bool) -> FailureContext<'_> {
+        FailureContext {
+            broker: &self.broker,
+            host: self.params.profile.host.trim(),
+            was_connected,
+            max_packet_bytes: self.max_packet_bytes,
+        }
+    }
+}
+
+/// rumqttc moves requests it had not sent yet into `pending` when a connection drops. SUBSCRIBEs
+/// among them are removed: every filter is subscribed again at the next CONNACK anyway, and a
+/// stale one would break the pairing of SUBACKs to filters.
+fn forget_unsent_subscribes(event_loop: &mut EventLoop) {
+    event_loop
+        .pending
+        .retain(|request| !matches!(request, Request::Subscribe(_)));
+}
+
+/// Waits until Stop arrives or the handle is dropped (the channel closes).
+async fn wait_for_stop(commands: &mut mpsc::Receiver<WorkerCommand>) {
+    while let Some(command) = commands.recv().await {
+        if matches!(command, WorkerCommand::Stop) {
+            return;
+        }
+    }
+}
+
+fn duration_nanos(duration: Duration) -> i64 {
+    i64::try_from(duration.as_nanos()).unwrap_or(i64::MAX)
+}
+
+fn qos_from_rumqttc(qos: rumqttc::QoS) -> Qos {
+    match qos {
+        rumqttc::QoS::AtMostOnce => Qos::AtMostOnce,
+        rumqttc::QoS::AtLeastOnce => Qos::AtLeastOnce,
+        rumqttc::QoS::ExactlyOnce => Qos::ExactlyOnce,
+    }
+}
+
+fn qos_to_rumqttc(qos: Qos) -> rumqttc::QoS {
+    match qos {
+        Qos::AtMostOnce => rumqttc::QoS::AtMostOnce,
+        Qos::AtLeastOnce => rumqttc::QoS::AtLeastOnce,
+        Qos::ExactlyOnce => rumqttc::QoS::ExactlyOnce,
     }
 }
