@@ -222,8 +222,10 @@ pub enum InfluxErrorReason {
 pub enum InfluxWriteError {
     #[error("the measurement (datapoint name) is empty")]
     EmptyMeasurement,
-    #[error("the measurement `{0}` starts with `#`, which makes the line a comment")]
+    #[error("the measurement `{0}` starts with `#`, which would make the line a comment")]
     MeasurementStartsWithHash(String),
+    #[error("the measurement consists only of tabs, which readers skip")]
+    OnlyTabs,
     #[error("{element} contains a line break, which line protocol cannot carry")]
     LineBreak { element: &'static str },
     #[error("empty {element} key")]
@@ -297,7 +299,13 @@ pub fn write_line<'a>(
     if measurement.is_empty() {
         return Err(InfluxWriteError::EmptyMeasurement);
     }
-    if measurement.starts_with('#') {
+    // Readers skip leading whitespace before looking for the `#` of a comment; spaces are
+    // escaped, tabs are not, so a tab-only measurement would expose the first field key.
+    let after_tabs = measurement.trim_start_matches('\t');
+    if after_tabs.is_empty() {
+        return Err(InfluxWriteError::OnlyTabs);
+    }
+    if after_tabs.starts_with('#') {
         return Err(InfluxWriteError::MeasurementStartsWithHash(
             measurement.to_owned(),
         ));
@@ -1149,8 +1157,12 @@ mod tests {
             write_line("", [], [("v", &value)], None),
             Err(InfluxWriteError::EmptyMeasurement)
         );
+        assert_eq!(
+            write_line("\t", [], [("v", &value)], None),
+            Err(InfluxWriteError::OnlyTabs)
+        );
         assert!(matches!(
-            write_line("#x", [], [("v", &value)], None),
+            write_line("\t#x", [], [("v", &value)], None),
             Err(InfluxWriteError::MeasurementStartsWithHash(_))
         ));
         assert!(matches!(

@@ -1,6 +1,11 @@
 //! Plottable numbers inside JSON payloads, and plain-number payloads with an optional unit.
+//!
+//! JSON is walked while it is parsed (a serde visitor, no `Value` tree), so values come out
+//! in document order and a payload is read once.
 
-use serde_json::Value;
+use std::fmt::{self, Write as _};
+
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::payload::{ExtractedValue, ValueKey};
 
@@ -22,70 +27,138 @@ pub struct JsonValues {
     pub truncated: bool,
 }
 
-/// Every numeric leaf, and every boolean leaf as 0/1, addressed like `a.b[2].c`. A document
-/// that is itself a number or boolean gives [`ValueKey::Whole`]. Keys that are not plain
-/// words are written quoted, like `a["x.y"]`.
-pub fn extract_json_values(document: &Value) -> JsonValues {
+/// Parses `text` as one JSON document and returns every numeric leaf, and every boolean leaf
+/// as 0/1, addressed like `a.b[2].c`, in document order. A document that is itself a number
+/// or boolean gives [`ValueKey::Whole`]. Keys that are not plain words are written quoted,
+/// like `a["x.y"]`. Fails exactly when `text` is not JSON.
+pub fn extract_json_values(text: &str) -> Result<JsonValues, serde_json::Error> {
     let mut found = JsonValues::default();
-    if let Some(value) = leaf_number(document) {
-        found.values.push(ExtractedValue {
-            key: ValueKey::Whole,
+    let mut path = String::new();
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    Collector {
+        path: &mut path,
+        depth: 0,
+        found: &mut found,
+    }
+    .deserialize(&mut deserializer)?;
+    deserializer.end()?;
+    Ok(found)
+}
+
+/// Visits one JSON value at `path`, recursing into arrays and objects.
+struct Collector<'a> {
+    path: &'a mut String,
+    depth: usize,
+    found: &'a mut JsonValues,
+}
+
+impl Collector<'_> {
+    fn push(self, value: f64) {
+        if !value.is_finite() {
+            return;
+        }
+        if self.found.values.len() >= MAX_JSON_VALUES {
+            self.found.truncated = true;
+            return;
+        }
+        let key = if self.depth == 0 {
+            ValueKey::Whole
+        } else {
+            ValueKey::JsonPath(self.path.clone())
+        };
+        self.found.values.push(ExtractedValue {
+            key,
             value,
             timestamp_nanos: None,
         });
-        return found;
     }
-    let mut path = String::new();
-    walk(document, &mut path, 0, &mut found);
-    found
-}
 
-fn leaf_number(value: &Value) -> Option<f64> {
-    match value {
-        Value::Number(number) => number.as_f64().filter(|number| number.is_finite()),
-        Value::Bool(flag) => Some(if *flag { 1.0 } else { 0.0 }),
-        _ => None,
+    fn child(&mut self) -> Collector<'_> {
+        Collector {
+            path: self.path,
+            depth: self.depth + 1,
+            found: self.found,
+        }
     }
 }
 
-fn walk(value: &Value, path: &mut String, depth: usize, found: &mut JsonValues) {
-    if found.values.len() >= MAX_JSON_VALUES {
-        found.truncated = true;
-        return;
+impl<'de> DeserializeSeed<'de> for Collector<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
     }
-    if let Some(number) = leaf_number(value) {
-        found.values.push(ExtractedValue {
-            key: ValueKey::JsonPath(path.clone()),
-            value: number,
-            timestamp_nanos: None,
-        });
-        return;
+}
+
+impl<'de> Visitor<'de> for Collector<'_> {
+    type Value = ();
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("any JSON value")
     }
-    let has_children = matches!(value, Value::Array(items) if !items.is_empty())
-        || matches!(value, Value::Object(members) if !members.is_empty());
-    if has_children && depth >= MAX_JSON_DEPTH {
-        found.truncated = true;
-        return;
+
+    fn visit_bool<E>(self, flag: bool) -> Result<(), E> {
+        self.push(if flag { 1.0 } else { 0.0 });
+        Ok(())
     }
-    let path_length = path.len();
-    match value {
-        Value::Array(items) => {
-            for (index, item) in items.iter().enumerate() {
-                path.push('[');
-                path.push_str(&index.to_string());
-                path.push(']');
-                walk(item, path, depth + 1, found);
-                path.truncate(path_length);
+
+    fn visit_i64<E>(self, number: i64) -> Result<(), E> {
+        // Precision loss above 2^53 is acceptable for plotting.
+        self.push(number as f64);
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, number: u64) -> Result<(), E> {
+        self.push(number as f64);
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, number: f64) -> Result<(), E> {
+        self.push(number);
+        Ok(())
+    }
+
+    fn visit_str<E>(self, _text: &str) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut items: A) -> Result<(), A::Error> {
+        if self.depth >= MAX_JSON_DEPTH {
+            while items.next_element::<IgnoredAny>()?.is_some() {
+                self.found.truncated = true;
+            }
+            return Ok(());
+        }
+        let path_length = self.path.len();
+        for index in 0usize.. {
+            let _ = write!(self.path, "[{index}]");
+            let more = items.next_element_seed(self.child())?;
+            self.path.truncate(path_length);
+            if more.is_none() {
+                break;
             }
         }
-        Value::Object(members) => {
-            for (key, member) in members {
-                push_key(path, key);
-                walk(member, path, depth + 1, found);
-                path.truncate(path_length);
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(mut self, mut members: A) -> Result<(), A::Error> {
+        if self.depth >= MAX_JSON_DEPTH {
+            while members.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {
+                self.found.truncated = true;
             }
+            return Ok(());
         }
-        _ => {}
+        let path_length = self.path.len();
+        while let Some(key) = members.next_key::<String>()? {
+            push_key(self.path, &key);
+            members.next_value_seed(self.child())?;
+            self.path.truncate(path_length);
+        }
+        Ok(())
     }
 }
 
@@ -183,8 +256,8 @@ mod tests {
     use super::*;
 
     fn keys_and_values(text: &str) -> Vec<(ValueKey, f64)> {
-        let document: Value = serde_json::from_str(text).unwrap();
-        extract_json_values(&document)
+        extract_json_values(text)
+            .unwrap()
             .values
             .into_iter()
             .map(|found| (found.key, found.value))
@@ -236,10 +309,22 @@ mod tests {
     }
 
     #[test]
+    fn values_come_in_document_order_not_key_order() {
+        let found = keys_and_values(r#"{"z":1,"a":2}"#);
+        assert_eq!(found, vec![(path("z"), 1.0), (path("a"), 2.0)]);
+    }
+
+    #[test]
+    fn text_that_is_not_one_json_document_is_refused() {
+        assert!(extract_json_values("{\"a\":1} x").is_err());
+        assert!(extract_json_values("{\"a\":").is_err());
+        assert!(extract_json_values("").is_err());
+    }
+
+    #[test]
     fn the_count_is_capped() {
         let text = format!("[{}]", vec!["1"; 100].join(","));
-        let document: Value = serde_json::from_str(&text).unwrap();
-        let found = extract_json_values(&document);
+        let found = extract_json_values(&text).unwrap();
         assert_eq!(found.values.len(), MAX_JSON_VALUES);
         assert!(found.truncated);
     }
@@ -247,8 +332,7 @@ mod tests {
     #[test]
     fn the_depth_is_capped() {
         let text = format!("{}1{}", "[".repeat(40), "]".repeat(40));
-        let document: Value = serde_json::from_str(&text).unwrap();
-        let found = extract_json_values(&document);
+        let found = extract_json_values(&text).unwrap();
         assert!(found.values.is_empty());
         assert!(found.truncated);
     }

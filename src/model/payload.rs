@@ -176,8 +176,9 @@ fn decode_meta(text: &str) -> Decoded {
             values: Vec::new(),
             problem: summary.problem.map(|problem| problem.to_string()),
         },
-        None => decode_json_document(text, &document)
-            .with_problem("metadata on META/… must be one JSON object"),
+        None => {
+            decode_json_or_text(text).with_problem("metadata on META/… must be one JSON object")
+        }
     }
 }
 
@@ -192,7 +193,7 @@ fn decode_controls(text: &str) -> Decoded {
         } else {
             "not a SWOP message: a SWOP message is one JSON object"
         };
-        return decode_json_document(text, &document).with_problem(why);
+        return decode_json_or_text(text).with_problem(why);
     };
     let problem = (!summary.problems.is_empty()).then(|| {
         summary
@@ -205,17 +206,19 @@ fn decode_controls(text: &str) -> Decoded {
     Decoded {
         format: PayloadFormat::Swop,
         preview: one_line_preview(&summary.preview()),
-        values: json_values::extract_json_values(&document).values,
+        // Walked again (not from `document`) to keep document order; SWOP messages are small.
+        values: json_values::extract_json_values(text)
+            .map(|found| found.values)
+            .unwrap_or_default(),
         problem,
     }
 }
 
 fn decode_time_series(text: &str) -> Decoded {
-    let trimmed = text.trim_start();
-    if trimmed.starts_with(['{', '[']) {
-        if let Ok(document) = serde_json::from_str::<serde_json::Value>(text) {
-            return decode_json_document(text, &document);
-        }
+    if text.trim_start().starts_with(['{', '['])
+        && let Some(decoded) = decode_json(text)
+    {
+        return decoded;
     }
     let first_influx_error = match decode_influx(text) {
         InfluxOutcome::Decoded(decoded) => return decoded,
@@ -236,8 +239,8 @@ fn decode_time_series(text: &str) -> Decoded {
             problem: None,
         };
     }
-    if let Ok(document) = serde_json::from_str::<serde_json::Value>(text) {
-        return decode_json_document(text, &document);
+    if let Some(decoded) = decode_json(text) {
+        return decoded;
     }
     let decoded = Decoded::plain(PayloadFormat::Text, one_line_preview(text));
     match first_influx_error {
@@ -248,8 +251,13 @@ fn decode_time_series(text: &str) -> Decoded {
     }
 }
 
-fn decode_json_document(text: &str, document: &serde_json::Value) -> Decoded {
-    let found = json_values::extract_json_values(document);
+fn decode_json_or_text(text: &str) -> Decoded {
+    decode_json(text).unwrap_or_else(|| Decoded::plain(PayloadFormat::Text, one_line_preview(text)))
+}
+
+/// `None` when `text` is not JSON.
+fn decode_json(text: &str) -> Option<Decoded> {
+    let found = json_values::extract_json_values(text).ok()?;
     let problem = found.truncated.then(|| {
         format!(
             "only the first {} numbers (nested up to {} levels) are extracted",
@@ -257,12 +265,12 @@ fn decode_json_document(text: &str, document: &serde_json::Value) -> Decoded {
             json_values::MAX_JSON_DEPTH
         )
     });
-    Decoded {
+    Some(Decoded {
         format: PayloadFormat::Json,
         preview: one_line_preview(text),
         values: found.values,
         problem,
-    }
+    })
 }
 
 fn decode_legacy(record: legacy::LegacyRecord) -> Decoded {
