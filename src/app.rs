@@ -1,16 +1,34 @@
 //! Wires store, worker and panels; owns the per-frame order. OWNER: ui helper.
 //!
 //! Per frame: (1) [`drain_inbox`] moves decoded messages into the store until the inbox is empty
-//! or a time budget is spent; (2) one status snapshot becomes the status bar's [`StatusView`];
-//! (3) the panels draw and return actions; (4) the actions are applied, in one place.
+//! or a time budget is spent (in [`eframe::App::logic`]); (2) one status snapshot becomes the
+//! status bar's [`StatusView`]; (3) the panels draw and return [`UiAction`]s; (4) the actions are
+//! applied, in one place ([`TopicScopeApp::apply`]).
 
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::model::message::{Message, Nanos};
+use crate::demo::DemoServer;
+use crate::model::message::{Message, Nanos, now_nanos};
+use crate::model::profile::{PasswordStorage, Profile};
+use crate::model::profile_store::ProfileStore;
+use crate::model::secret::SecretBackend;
+use crate::model::settings::Settings;
 use crate::model::store::Store;
 use crate::mqtt::status::describe;
-use crate::mqtt::{ConnectionState, ConnectionStatus, Inbox, InboxStats};
+use crate::mqtt::{
+    ConnectParams, ConnectionState, ConnectionStatus, Inbox, InboxStats, StatusCell, WorkerHandle,
+};
+use crate::ui::UiAction;
+use crate::ui::explorer::{Explorer, ExplorerViewState};
+use crate::ui::password_prompt::{PasswordPrompt, PromptOutcome};
+use crate::ui::settings::{SettingsWindow, theme_preference};
 use crate::ui::status_bar::{Health, StatusView};
+use crate::ui::top_bar::{ConnectionSummary, PickerChoice, TopBar};
+
+/// Key of the explorer's view choices in eframe's storage.
+const VIEW_STATE_KEY: &str = "topicscope.explorer_view";
 
 /// Messages taken from the inbox per lock.
 pub const DRAIN_BATCH: usize = 1024;
@@ -85,6 +103,436 @@ fn health_of(state: &ConnectionState) -> Health {
         ConnectionState::Connecting { .. } => Health::Busy,
         ConnectionState::Connected { .. } => Health::Ok,
         ConnectionState::Failed { .. } => Health::Error,
+    }
+}
+
+/// Repaint interval while connecting or waiting to retry (the status text counts down).
+const STATUS_POLL_BUSY: Duration = Duration::from_millis(250);
+/// Repaint interval while a connection is up and quiet, so a lost connection shows promptly.
+const STATUS_POLL_IDLE: Duration = Duration::from_secs(1);
+/// Id of the built-in demo's profile, so reconnecting to the demo keeps what was received.
+const DEMO_PROFILE_ID: &str = "builtin-demo";
+
+/// What to do at start.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Startup {
+    /// First start (no saved profile): the demo. Otherwise wait, with the last used profile
+    /// chosen in the picker.
+    Auto,
+    /// Connect with this profile; without a password one is looked up (keychain) or asked for.
+    Connect {
+        profile: Box<Profile>,
+        password: Option<String>,
+    },
+    /// Start without connecting.
+    Idle,
+}
+
+/// How the app was started (from the command line).
+#[derive(Debug)]
+pub struct AppOptions {
+    /// Where `profiles.toml` and `settings.toml` live.
+    pub config_dir: PathBuf,
+    /// The saved profiles, already opened (so a bad file is backed up and reported only once).
+    pub profiles: ProfileStore,
+    pub startup: Startup,
+    /// Overrides the settings' memory budget for this run (MiB).
+    pub memory_budget_mib: Option<u64>,
+}
+
+/// One connection: its worker (gone after Disconnect) plus the inbox and status it leaves behind.
+struct Connection {
+    profile: Profile,
+    inbox: Arc<Inbox>,
+    status: Arc<StatusCell>,
+    /// `None` after Disconnect; the inbox is still drained so nothing received is lost.
+    worker: Option<WorkerHandle>,
+}
+
+/// The whole application: explorer, connection, profiles, settings and their windows.
+pub struct TopicScopeApp {
+    explorer: Explorer,
+    config_dir: PathBuf,
+    settings: Settings,
+    profiles: ProfileStore,
+    secrets: Arc<dyn SecretBackend>,
+    top_bar: TopBar,
+    settings_window: SettingsWindow,
+    profile_editor_open: bool,
+    password_prompt: Option<PasswordPrompt>,
+    connection: Option<Connection>,
+    demo: Option<DemoServer>,
+    drain_buffer: Vec<Message>,
+    /// Problems to show under the top bar until dismissed.
+    notices: Vec<String>,
+}
+
+impl TopicScopeApp {
+    /// The app for eframe: restores the view choices, uses the OS keychain.
+    pub fn from_creation_context(cc: &eframe::CreationContext<'_>, options: AppOptions) -> Self {
+        let view = cc
+            .storage
+            .and_then(|storage| eframe::get_value(storage, VIEW_STATE_KEY))
+            .unwrap_or_default();
+        let secrets: Arc<dyn SecretBackend> = Arc::new(crate::secrets::SecretStore::os());
+        Self::new(&cc.egui_ctx, options, secrets, view)
+    }
+
+    /// The app with explicit collaborators (tests pass an in-memory secret store).
+    pub fn new(
+        ctx: &egui::Context,
+        options: AppOptions,
+        secrets: Arc<dyn SecretBackend>,
+        view: ExplorerViewState,
+    ) -> Self {
+        let mut notices = Vec::new();
+        let loaded = Settings::load(&options.config_dir);
+        notices.extend(loaded.warning);
+        let settings = loaded.settings;
+        let profiles = options.profiles;
+        notices.extend(profiles.load_warning().map(ToString::to_string));
+        ctx.set_theme(theme_preference(settings.theme));
+
+        let mut limits = settings.limits.to_limits();
+        if let Some(mib) = options.memory_budget_mib {
+            limits.memory_budget_bytes = crate::model::settings::mib_to_bytes(mib);
+        }
+        let mut top_bar = TopBar::default();
+        if let Some(id) = settings
+            .last_profile_id
+            .as_ref()
+            .filter(|id| profiles.get(id).is_some())
+        {
+            top_bar.choice = PickerChoice::Saved(id.clone());
+        }
+        let mut app = Self {
+            explorer: Explorer::with_view_state(Store::new(limits), view),
+            config_dir: options.config_dir,
+            settings,
+            profiles,
+            secrets,
+            top_bar,
+            settings_window: SettingsWindow::default(),
+            profile_editor_open: false,
+            password_prompt: None,
+            connection: None,
+            demo: None,
+            drain_buffer: Vec::with_capacity(DRAIN_BATCH),
+            notices,
+        };
+        match options.startup {
+            Startup::Auto if app.profiles.profiles().is_empty() => app.connect_demo(ctx),
+            Startup::Auto | Startup::Idle => {}
+            Startup::Connect {
+                profile,
+                password: Some(password),
+            } => app.connect(ctx, *profile, Some(password)),
+            Startup::Connect {
+                profile,
+                password: None,
+            } => app.connect_with_stored_password(ctx, *profile),
+        }
+        app
+    }
+
+    /// The explorer (store and panels).
+    pub fn explorer(&self) -> &Explorer {
+        &self.explorer
+    }
+
+    /// The settings in effect.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The saved profiles.
+    pub fn profiles(&self) -> &ProfileStore {
+        &self.profiles
+    }
+
+    /// Problems shown under the top bar.
+    pub fn notices(&self) -> &[String] {
+        &self.notices
+    }
+
+    /// The port of the running demo broker, if started.
+    pub fn demo_port(&self) -> Option<u16> {
+        self.demo.as_ref().map(DemoServer::port)
+    }
+
+    /// The profile of the current (or last) connection.
+    pub fn connected_profile(&self) -> Option<&Profile> {
+        self.connection
+            .as_ref()
+            .map(|connection| &connection.profile)
+    }
+
+    /// Frame steps 1–2: applies waiting messages within the time budget and reads the status.
+    pub fn before_frame(&mut self, ctx: &egui::Context) {
+        let now = now_nanos();
+        let Some(connection) = &self.connection else {
+            self.explorer
+                .set_status(status_view(None, InboxStats::default(), now));
+            return;
+        };
+        let report = drain_inbox(
+            &connection.inbox,
+            self.explorer.store_mut(),
+            &mut self.drain_buffer,
+            DRAIN_BUDGET,
+        );
+        if report.more_waiting {
+            ctx.request_repaint();
+        }
+        let status = connection.status.snapshot();
+        // The status cell has no waker: poll it while a worker runs (cheap, and only then).
+        if connection.worker.is_some() {
+            let busy = !matches!(status.state, ConnectionState::Connected { .. });
+            ctx.request_repaint_after(if busy {
+                STATUS_POLL_BUSY
+            } else {
+                STATUS_POLL_IDLE
+            });
+        }
+        self.explorer
+            .set_status(status_view(Some(&status), connection.inbox.stats(), now));
+    }
+
+    /// Frame steps 3–4: draws everything into `ui`, then applies what the panels asked for.
+    pub fn frame_ui(&mut self, ui: &mut egui::Ui) {
+        let mut actions = Vec::new();
+        let summary = self.connection_summary();
+        egui::Panel::top("top_bar").show(ui, |ui| {
+            self.top_bar
+                .ui(ui, self.profiles.profiles(), &summary, &mut actions);
+            self.notices_ui(ui);
+        });
+        actions.extend(self.explorer.ui(ui));
+        self.windows_ui(ui.ctx());
+        for action in actions {
+            self.apply(ui.ctx(), action);
+        }
+    }
+
+    /// Applies one action (the single place where panels' requests change state).
+    pub fn apply(&mut self, ctx: &egui::Context, action: UiAction) {
+        let Some(action) = self.explorer.apply(action) else {
+            return;
+        };
+        match action {
+            UiAction::Connect { profile, password } => match password {
+                Some(password) => self.connect(ctx, *profile, Some(password)),
+                None => self.connect_with_stored_password(ctx, *profile),
+            },
+            UiAction::ConnectSaved { profile_id } => match self.profiles.get(&profile_id) {
+                Some(profile) => self.connect_with_stored_password(ctx, profile.clone()),
+                None => self
+                    .notices
+                    .push(format!("The profile {profile_id} no longer exists.")),
+            },
+            UiAction::ConnectDemo => self.connect_demo(ctx),
+            UiAction::Disconnect => self.disconnect(),
+            UiAction::OpenProfileEditor => self.profile_editor_open = true,
+            UiAction::OpenSettings => self.settings_window.open(&self.settings),
+            // The explorer applied everything else.
+            _ => {}
+        }
+    }
+
+    fn connection_summary(&self) -> ConnectionSummary {
+        let Some(connection) = &self.connection else {
+            return ConnectionSummary::default();
+        };
+        ConnectionSummary {
+            active: connection.worker.is_some(),
+            profile_name: connection.profile.name.clone(),
+            health: self.explorer.status().health,
+        }
+    }
+
+    fn notices_ui(&mut self, ui: &mut egui::Ui) {
+        let warning = crate::ui::theme::Palette::for_ui(ui).warning;
+        let mut dismissed = None;
+        for (index, notice) in self.notices.iter().enumerate() {
+            ui.horizontal(|ui| {
+                if ui.small_button("Dismiss").clicked() {
+                    dismissed = Some(index);
+                }
+                ui.add(egui::Label::new(egui::RichText::new(notice).color(warning)).wrap());
+            });
+        }
+        if let Some(index) = dismissed {
+            self.notices.remove(index);
+        }
+    }
+
+    fn windows_ui(&mut self, ctx: &egui::Context) {
+        if let Some(settings) = self.settings_window.show(ctx) {
+            self.apply_settings(ctx, settings);
+        }
+        self.profile_editor_ui(ctx);
+        if let Some(prompt) = &mut self.password_prompt
+            && let Some(outcome) = prompt.show(ctx)
+        {
+            self.password_prompt = None;
+            if let PromptOutcome::Connect { profile, password } = outcome {
+                self.connect(ctx, *profile, Some(password));
+            }
+        }
+    }
+
+    fn profile_editor_ui(&mut self, ctx: &egui::Context) {
+        if !self.profile_editor_open {
+            return;
+        }
+        let mut open = true;
+        egui::Window::new("Connection profiles")
+            .open(&mut open)
+            .default_size([720.0, 560.0])
+            .show(ctx, |ui| {
+                ui.label("The profile editor is not available in this build.");
+            });
+        self.profile_editor_open = open;
+    }
+
+    fn apply_settings(&mut self, ctx: &egui::Context, settings: Settings) {
+        ctx.set_theme(theme_preference(settings.theme));
+        self.explorer
+            .store_mut()
+            .set_limits(settings.limits.to_limits());
+        if let Err(error) = settings.save(&self.config_dir) {
+            self.notices.push(error.to_string());
+        }
+        self.settings = settings;
+    }
+
+    /// Connects with `profile`, taking its password from the keychain or asking for it.
+    fn connect_with_stored_password(&mut self, ctx: &egui::Context, profile: Profile) {
+        match profile.password_storage {
+            PasswordStorage::None => self.connect(ctx, profile, None),
+            PasswordStorage::Ask => self.password_prompt = Some(PasswordPrompt::new(profile, None)),
+            PasswordStorage::Keychain => match self.secrets.get(&profile.id) {
+                Ok(Some(password)) => self.connect(ctx, profile, Some(password)),
+                Ok(None) => {
+                    let reason =
+                        "No password is stored in the keychain for this profile.".to_owned();
+                    self.password_prompt = Some(PasswordPrompt::new(profile, Some(reason)));
+                }
+                Err(error) => {
+                    self.password_prompt =
+                        Some(PasswordPrompt::new(profile, Some(error.to_string())))
+                }
+            },
+        }
+    }
+
+    fn connect_demo(&mut self, ctx: &egui::Context) {
+        let profile = Profile {
+            id: DEMO_PROFILE_ID.to_owned(),
+            name: crate::ui::top_bar::DEMO_ENTRY.to_owned(),
+            ..crate::model::profile::Preset::Demo.profile()
+        };
+        self.connect(ctx, profile, None);
+    }
+
+    /// Replaces the current connection with one for `profile`. What was received is kept when
+    /// reconnecting with the same profile and forgotten otherwise.
+    fn connect(&mut self, ctx: &egui::Context, mut profile: Profile, password: Option<String>) {
+        if profile.demo {
+            match self.start_demo() {
+                Ok(port) => {
+                    profile.host = "127.0.0.1".to_owned();
+                    profile.port = port;
+                }
+                Err(message) => {
+                    self.notices.push(message);
+                    return;
+                }
+            }
+        }
+        let same_profile = self
+            .connection
+            .as_ref()
+            .is_some_and(|connection| connection.profile.id == profile.id);
+        self.connection = None;
+        if !same_profile {
+            self.explorer.clear();
+        }
+        let inbox = Inbox::new(self.settings.inbox_capacity_messages);
+        let waker_ctx = ctx.clone();
+        inbox.set_waker(Box::new(move || {
+            waker_ctx.request_repaint_after(WAKE_REPAINT_DELAY)
+        }));
+        let params = ConnectParams {
+            profile: profile.clone(),
+            password,
+            max_packet_bytes: self.settings.max_packet_bytes,
+        };
+        match WorkerHandle::spawn(params, inbox.clone()) {
+            Ok(worker) => {
+                tracing::info!(broker = %profile.display_url(), "connecting");
+                self.remember_choice(&profile);
+                self.connection = Some(Connection {
+                    profile,
+                    inbox,
+                    status: worker.status.clone(),
+                    worker: Some(worker),
+                });
+            }
+            Err(error) => self
+                .notices
+                .push(format!("Could not start the connection thread: {error}. Close other programs or restart TopicScope.")),
+        }
+    }
+
+    /// Starts the demo broker and simulator once; returns its port.
+    fn start_demo(&mut self) -> Result<u16, String> {
+        if let Some(demo) = &self.demo {
+            return Ok(demo.port());
+        }
+        let demo = DemoServer::start()
+            .map_err(|error| format!("The built-in demo could not start: {error}"))?;
+        let port = demo.port();
+        self.demo = Some(demo);
+        Ok(port)
+    }
+
+    fn remember_choice(&mut self, profile: &Profile) {
+        if profile.id == DEMO_PROFILE_ID {
+            self.top_bar.choice = PickerChoice::Demo;
+            return;
+        }
+        if self.profiles.get(&profile.id).is_none() {
+            return;
+        }
+        self.top_bar.choice = PickerChoice::Saved(profile.id.clone());
+        if self.settings.last_profile_id.as_deref() != Some(profile.id.as_str()) {
+            self.settings.last_profile_id = Some(profile.id.clone());
+            if let Err(error) = self.settings.save(&self.config_dir) {
+                self.notices.push(error.to_string());
+            }
+        }
+    }
+
+    /// Stops the worker; messages it already received are still applied.
+    fn disconnect(&mut self) {
+        if let Some(connection) = &mut self.connection {
+            connection.worker = None;
+        }
+    }
+}
+
+impl eframe::App for TopicScopeApp {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.before_frame(ctx);
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.frame_ui(ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, VIEW_STATE_KEY, &self.explorer.view_state());
     }
 }
 

@@ -1,1 +1,85 @@
-fn main() {}
+//! TopicScope's binary: parse the command line, open the window with the app.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+use topicscope::app::{AppOptions, Startup, TopicScopeApp};
+use topicscope::cli::{Cli, CliError, StartupConnection};
+use topicscope::model::profile_store::ProfileStore;
+
+/// The window icon, built into the binary.
+const ICON_PNG: &[u8] = include_bytes!("../assets/topicscope.png");
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let options = match app_options(&cli) {
+        Ok(options) => options,
+        Err(error) => {
+            eprintln!("topicscope: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let native = eframe::NativeOptions {
+        viewport: viewport(),
+        ..eframe::NativeOptions::default()
+    };
+    let result = eframe::run_native(
+        "TopicScope",
+        native,
+        Box::new(move |cc| Ok(Box::new(TopicScopeApp::from_creation_context(cc, options)))),
+    );
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("topicscope: could not open the window: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Logs to stderr; `RUST_LOG` overrides the default (warnings, plus TopicScope's own info).
+fn init_tracing() {
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("warn,topicscope=info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Where the files live and what to connect to, from the command line.
+fn app_options(cli: &Cli) -> Result<AppOptions, CliError> {
+    let config_dir = cli.config_dir()?;
+    let profiles = ProfileStore::open(&config_dir);
+    let startup = match cli.startup_connection(&profiles, Cli::password_from_env())? {
+        StartupConnection::None => Startup::Auto,
+        StartupConnection::Connect { profile, password } => Startup::Connect {
+            profile: Box::new(profile),
+            password,
+        },
+    };
+    Ok(AppOptions {
+        config_dir,
+        profiles,
+        startup,
+        memory_budget_mib: cli.memory_budget,
+    })
+}
+
+fn viewport() -> egui::ViewportBuilder {
+    let viewport = egui::ViewportBuilder::default()
+        .with_title("TopicScope")
+        .with_app_id("topicscope")
+        .with_inner_size([1400.0, 900.0])
+        .with_min_inner_size([720.0, 480.0]);
+    match eframe::icon_data::from_png_bytes(ICON_PNG) {
+        Ok(icon) => viewport.with_icon(icon),
+        Err(error) => {
+            tracing::warn!("window icon not loaded: {error}");
+            viewport
+        }
+    }
+}

@@ -7,6 +7,7 @@ pub mod action;
 pub mod details;
 pub mod diff;
 pub mod explorer;
+pub mod password_prompt;
 pub mod payload_view;
 pub mod plot;
 pub mod settings;
@@ -18,3 +19,4 @@ pub mod tree_view;
 
 pub use action::UiAction;
 pub use explorer::Explorer;
+pub mod profiles;
