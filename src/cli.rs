@@ -87,6 +87,10 @@ pub enum Command {}
 
 /// What to connect to right after start.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "made once at start; boxing the profile would only make matching clumsier"
+)]
 pub enum StartupConnection {
     /// Nothing: show the profiles.
     None,

@@ -10,6 +10,7 @@ use rand::Rng as _;
 use serde::{Deserialize, Serialize};
 
 use super::message::Qos;
+use super::topic::TopicFilter;
 
 /// Longest client id every MQTT 3.1.1 broker must accept (§3.1.3.1).
 pub const CLIENT_ID_MAX_CHARS: usize = 23;
@@ -658,27 +659,12 @@ pub fn validate_client_id(client_id: &str) -> Result<(), ProfileError> {
     Ok(())
 }
 
-/// Checks an MQTT topic filter (MQTT 3.1.1 §4.7); the reason says what to fix.
+/// Checks an MQTT topic filter (MQTT 3.1.1 §4.7) with [`TopicFilter::parse`]; the reason says
+/// what to fix.
 pub fn check_topic_filter(filter: &str) -> Result<(), String> {
-    if filter.is_empty() {
-        return Err("it is empty".into());
-    }
-    if filter.len() > usize::from(u16::MAX) {
-        return Err("it is longer than 65535 bytes".into());
-    }
-    if filter.contains('\0') {
-        return Err("it contains a NUL character".into());
-    }
-    let levels: Vec<&str> = filter.split('/').collect();
-    for (position, level) in levels.iter().enumerate() {
-        if level.contains('#') && (*level != "#" || position + 1 != levels.len()) {
-            return Err("# must be a whole level and the last one (like a/b/#)".into());
-        }
-        if level.contains('+') && *level != "+" {
-            return Err("+ must be a whole level (like a/+/c)".into());
-        }
-    }
-    Ok(())
+    TopicFilter::parse(filter)
+        .map(|_| ())
+        .map_err(|error| error.to_string())
 }
 
 /// `TopicScope` followed by 12 random `[0-9A-Za-z]` characters (22 characters).

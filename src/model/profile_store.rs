@@ -618,7 +618,7 @@ mod tests {
         assert!(store.profiles().is_empty());
         let warning = store.load_warning().expect("warning");
         let backup = warning.backup_path.clone().expect("backup path");
-        assert_eq!(backups_in(dir.path()), [backup.clone()]);
+        assert_eq!(backups_in(dir.path()), std::slice::from_ref(&backup));
         assert!(
             warning.message.contains(&backup.display().to_string()),
             "{}",

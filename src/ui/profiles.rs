@@ -208,6 +208,7 @@ impl ProfilesPanel {
     /// Draws the panel. Returns an action for the app (a connect request), if any.
     pub fn ui(&mut self, ui: &mut egui::Ui) -> Option<ProfileAction> {
         let mut commands = Vec::new();
+        let draft_before = self.editor.as_ref().map(|e| e.draft.clone());
         self.banners_ui(ui, &mut commands);
         if let Some(prompt) = &mut self.prompt {
             prompt_ui(ui, prompt, &mut commands);
@@ -227,6 +228,12 @@ impl ProfilesPanel {
                     });
             });
         });
+        // An error about the last Save or Connect is stale once the user edits again.
+        if matches!(self.notice, Some(Notice::Error(_)))
+            && self.editor.as_ref().map(|e| &e.draft) != draft_before.as_ref()
+        {
+            self.notice = None;
+        }
         let mut action = None;
         for command in commands {
             if let Some(result) = self.apply(command) {
@@ -941,12 +948,12 @@ fn path_field(ui: &mut egui::Ui, label: egui::Id, path: &mut Option<PathBuf>, hi
 fn prompt_ui(ui: &mut egui::Ui, prompt: &mut PasswordPrompt, commands: &mut Vec<Command>) {
     let palette = Palette::for_ui(ui);
     banner(ui, palette.warning, |ui| {
-        let who = format!(
-            "{}@{}",
-            prompt.profile.username,
-            prompt.profile.display_url()
-        );
-        ui.strong(format!("Password for {who}"));
+        let profile = &prompt.profile;
+        ui.strong(format!(
+            "Password for {} on {}",
+            profile.username,
+            profile.display_url()
+        ));
         if let Some(reason) = &prompt.reason {
             ui.label(reason);
         }

@@ -1,0 +1,330 @@
+//! Headless GUI tests of the profile editor with egui_kittest: create from a preset, type into
+//! fields, save, reload in a new panel; inline validation; keychain and no-keychain password
+//! paths; delete with confirmation; duplicate; the load warning with the backup path.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+
+use topicscope::model::profile::{PasswordStorage, Preset, Profile, Transport};
+use topicscope::model::profile_store::{PROFILES_FILE_NAME, ProfileStore};
+use topicscope::model::secret::{MemorySecrets, NoSecrets, SecretBackend, SecretError};
+use topicscope::ui::profiles::{ProfileAction, ProfilesPanel};
+
+/// The panel plus every action it returned.
+struct State {
+    panel: ProfilesPanel,
+    actions: Vec<ProfileAction>,
+}
+
+/// A keychain stand-in the test can look into after handing it to the panel.
+#[derive(Clone, Default)]
+struct SharedSecrets(Arc<MemorySecrets>);
+
+impl SecretBackend for SharedSecrets {
+    fn get(&self, profile_id: &str) -> Result<Option<String>, SecretError> {
+        self.0.get(profile_id)
+    }
+    fn set(&self, profile_id: &str, password: &str) -> Result<(), SecretError> {
+        self.0.set(profile_id, password)
+    }
+    fn delete(&self, profile_id: &str) -> Result<(), SecretError> {
+        self.0.delete(profile_id)
+    }
+    fn available(&self) -> bool {
+        true
+    }
+}
+
+fn harness(dir: &Path, secrets: Box<dyn SecretBackend>) -> Harness<'static, State> {
+    let state = State {
+        panel: ProfilesPanel::open(dir, secrets),
+        actions: Vec::new(),
+    };
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1100.0, 1400.0))
+        .build_ui_state(
+            |ui, state: &mut State| {
+                if let Some(action) = state.panel.ui(ui) {
+                    state.actions.push(action);
+                }
+            },
+            state,
+        );
+    harness.run();
+    harness
+}
+
+/// Clicks the widget labelled `label` and lets the UI settle.
+fn click(harness: &mut Harness<'_, State>, label: &str) {
+    harness.get_by_label(label).click();
+    harness.run();
+}
+
+/// Replaces the text of the field labelled `label` the way a user does: focus, select all, type.
+fn type_into(harness: &mut Harness<'_, State>, label: &str, text: &str) {
+    harness.get_by_label(label).focus();
+    harness.run();
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness.run();
+    harness.get_by_label(label).type_text(text);
+    harness.run();
+}
+
+/// Opens the combo box labelled `combo` and picks `item`.
+fn choose(harness: &mut Harness<'_, State>, combo: &str, item: &str) {
+    click(harness, combo);
+    click(harness, item);
+}
+
+fn saved_profiles(dir: &Path) -> Vec<Profile> {
+    ProfileStore::open(dir).profiles().to_vec()
+}
+
+#[test]
+fn a_created_profile_is_saved_and_shown_by_a_new_panel_after_reload() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut harness = harness(dir.path(), Box::new(MemorySecrets::new()));
+    harness.get_by_label_contains("No saved profiles");
+
+    click(&mut harness, "New profile");
+    type_into(&mut harness, "Name", "Building A broker");
+    type_into(&mut harness, "Host", "broker.building-a.local");
+    harness.get_by_label("Port").set_value_accesskit(1884.0);
+    harness.run();
+    click(&mut harness, "Save");
+
+    harness.get_by_label_contains("Saved \"Building A broker\"");
+    let saved = saved_profiles(dir.path());
+    assert_eq!(saved.len(), 1);
+    assert_eq!(saved[0].name, "Building A broker");
+    assert_eq!(saved[0].host, "broker.building-a.local");
+    assert_eq!(saved[0].port, 1884);
+    assert_eq!(
+        harness.state().panel.selected_profile_id(),
+        Some(saved[0].id.as_str())
+    );
+
+    let reloaded = self::harness(dir.path(), Box::new(MemorySecrets::new()));
+    reloaded.get_by_label("Building A broker");
+    assert_eq!(
+        reloaded.get_by_label("Host").value().as_deref(),
+        Some("broker.building-a.local")
+    );
+    assert_eq!(reloaded.state().panel.store().profiles(), saved.as_slice());
+}
+
+#[test]
+fn an_invalid_client_id_shows_the_rule_next_to_the_field_and_is_not_saved() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut harness = harness(dir.path(), Box::new(MemorySecrets::new()));
+    click(&mut harness, "New profile");
+    harness.get_by_label_contains("1–23 letters and digits");
+
+    type_into(&mut harness, "Client id", "my/client");
+    harness.get_by_label_contains("Client id must not contain '/'");
+    click(&mut harness, "Save");
+    assert!(saved_profiles(dir.path()).is_empty());
+    harness.get_by_label_contains("The profile was not saved");
+
+    click(&mut harness, "Generate");
+    assert!(
+        harness
+            .query_by_label_contains("Client id must not contain")
+            .is_none()
+    );
+    click(&mut harness, "Save");
+    assert_eq!(saved_profiles(dir.path()).len(), 1);
+}
+
+#[test]
+fn accepting_invalid_certificates_shows_a_warning_that_stays() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut harness = harness(dir.path(), Box::new(MemorySecrets::new()));
+    click(&mut harness, "New profile");
+    choose(&mut harness, "Transport", "TLS");
+    assert_eq!(
+        harness.get_by_label("Port").value().as_deref(),
+        Some("8883")
+    );
+    assert!(
+        harness
+            .query_by_label_contains("Certificate checks are OFF")
+            .is_none()
+    );
+
+    click(&mut harness, "Accept invalid certificates (insecure)");
+    harness.get_by_label_contains("Certificate checks are OFF");
+    click(&mut harness, "Save");
+
+    let saved = saved_profiles(dir.path());
+    assert_eq!(saved[0].transport, Transport::Tls);
+    assert!(saved[0].tls.accept_invalid_certs);
+    let reloaded = self::harness(dir.path(), Box::new(MemorySecrets::new()));
+    reloaded.get_by_label_contains("Certificate checks are OFF");
+}
+
+#[test]
+fn a_typed_password_goes_to_the_keychain_and_never_to_the_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let secrets = SharedSecrets::default();
+    let mut harness = harness(dir.path(), Box::new(secrets.clone()));
+    click(&mut harness, "New profile");
+    type_into(&mut harness, "Username", "alice");
+    choose(&mut harness, "Password storage", "OS keychain");
+    type_into(&mut harness, "Password", "hunter2-secret");
+    click(&mut harness, "Save");
+    harness.get_by_label_contains("Password stored in the OS keychain");
+
+    let saved = saved_profiles(dir.path());
+    assert_eq!(saved[0].password_storage, PasswordStorage::Keychain);
+    assert_eq!(secrets.get(&saved[0].id), Ok(Some("hunter2-secret".into())));
+    let file_text = std::fs::read_to_string(dir.path().join(PROFILES_FILE_NAME)).expect("read");
+    assert!(!file_text.contains("hunter2"), "{file_text}");
+
+    click(&mut harness, "Connect");
+    let actions = &harness.state().actions;
+    assert_eq!(
+        actions.as_slice(),
+        [ProfileAction::Connect {
+            profile: saved[0].clone(),
+            password: Some("hunter2-secret".into())
+        }]
+    );
+}
+
+#[test]
+fn without_a_keychain_the_editor_says_so_and_connect_asks_for_the_password() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut harness = harness(dir.path(), Box::new(NoSecrets::new("no session bus")));
+    click(&mut harness, "New profile");
+    type_into(&mut harness, "Username", "bob");
+    choose(&mut harness, "Password storage", "OS keychain");
+    harness.get_by_label_contains("No OS keychain available: you will be asked at connect time");
+    assert!(
+        harness
+            .query_by_role_and_label(Role::PasswordInput, "Password")
+            .is_none()
+            && harness
+                .query_by_role_and_label(Role::TextInput, "Password")
+                .is_none(),
+        "nothing to type a password into"
+    );
+    click(&mut harness, "Save");
+
+    click(&mut harness, "Connect");
+    assert!(harness.state().actions.is_empty(), "no password yet");
+    harness.get_by_label_contains("Password for bob on mqtt://localhost:1883");
+    type_into(&mut harness, "Connect password", "typed-at-connect");
+    click(&mut harness, "Connect with password");
+
+    let [ProfileAction::Connect { profile, password }] = harness.state().actions.as_slice() else {
+        panic!(
+            "expected one connect action, got {:?}",
+            harness.state().actions
+        );
+    };
+    assert_eq!(profile.username, "bob");
+    assert_eq!(password.as_deref(), Some("typed-at-connect"));
+    assert!(
+        harness.query_by_label("Connect with password").is_none(),
+        "prompt closed"
+    );
+}
+
+#[test]
+fn delete_asks_first_and_then_removes_the_profile_from_the_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut store = ProfileStore::open(dir.path());
+    store
+        .create(Profile {
+            name: "Doomed".into(),
+            ..Preset::LocalMosquitto.profile()
+        })
+        .expect("create");
+    let mut harness = harness(dir.path(), Box::new(MemorySecrets::new()));
+    harness.get_by_label("Doomed");
+
+    click(&mut harness, "Delete");
+    harness.get_by_label_contains("Delete profile \"Doomed\"?");
+    click(&mut harness, "Cancel");
+    assert_eq!(saved_profiles(dir.path()).len(), 1);
+
+    click(&mut harness, "Delete");
+    click(&mut harness, "Yes, delete");
+    assert!(saved_profiles(dir.path()).is_empty());
+    assert!(harness.query_by_label("Doomed").is_none());
+}
+
+#[test]
+fn duplicate_adds_a_copy_with_a_new_client_id() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut store = ProfileStore::open(dir.path());
+    let original = Profile {
+        name: "Plant".into(),
+        ..Preset::LocalMosquitto.profile()
+    };
+    store.create(original.clone()).expect("create");
+    let mut harness = harness(dir.path(), Box::new(MemorySecrets::new()));
+
+    click(&mut harness, "Duplicate");
+    harness.get_by_label("Copy of Plant");
+    let saved = saved_profiles(dir.path());
+    assert_eq!(saved.len(), 2);
+    assert_ne!(saved[1].id, original.id);
+    assert_ne!(saved[1].client_id, original.client_id);
+    assert_eq!(
+        harness.state().panel.selected_profile_id(),
+        Some(saved[1].id.as_str())
+    );
+}
+
+#[test]
+fn an_aedifion_preset_derives_its_subscriptions_from_the_project() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut harness = harness(dir.path(), Box::new(MemorySecrets::new()));
+    choose(&mut harness, "Preset", "aedifion.io production");
+    click(&mut harness, "New profile");
+    harness.get_by_label_contains("require a user name");
+
+    type_into(&mut harness, "Username", "me@example.com");
+    type_into(&mut harness, "aedifion project", "lbg01/mybuilding");
+    assert_eq!(
+        harness.get_by_label("Filter 1").value().as_deref(),
+        Some("lbg01/mybuilding/#")
+    );
+    click(&mut harness, "Add META and CONTROLS");
+    assert_eq!(
+        harness.get_by_label("Filter 3").value().as_deref(),
+        Some("CONTROLS/lbg01/mybuilding/#")
+    );
+    click(&mut harness, "Save");
+
+    let saved = saved_profiles(dir.path());
+    assert_eq!(saved[0].host, "mqtt2.aedifion.io");
+    assert_eq!(saved[0].subscriptions.len(), 3);
+}
+
+#[test]
+fn a_corrupt_profile_file_is_reported_with_its_backup_path() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join(PROFILES_FILE_NAME), "this is [not toml").expect("write");
+    let mut harness = harness(dir.path(), Box::new(MemorySecrets::new()));
+    let backup = harness
+        .state()
+        .panel
+        .store()
+        .load_warning()
+        .and_then(|w| w.backup_path.clone());
+    let backup = backup.expect("a backup was made");
+    harness.get_by_label_contains(&backup.display().to_string());
+    click(&mut harness, "Dismiss");
+    assert!(
+        harness
+            .query_by_label_contains("could not be read")
+            .is_none()
+    );
+}
