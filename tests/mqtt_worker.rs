@@ -272,3 +272,45 @@ fn stop_command_ends_the_thread() {
         "a stopped worker accepts no commands"
     );
 }
+
+/// `.invalid` never resolves (RFC 2606), so the resolver answers at once with a failure.
+#[test]
+fn unknown_host_reports_a_name_lookup_failure() {
+    let mut unknown = profile(1883, Transport::Tcp, &["#"]);
+    unknown.host = "topicscope-test.invalid".into();
+    let handle = spawn(ConnectParams::new(unknown, None));
+    let status = wait_for_status(&handle, "a failed attempt", |status| {
+        matches!(status.state, ConnectionState::Failed { .. })
+    });
+    let ConnectionState::Failed {
+        reason, message, ..
+    } = &status.state
+    else {
+        unreachable!()
+    };
+    assert_eq!(*reason, FailureReason::Dns, "{message}");
+    assert!(message.contains("\"topicscope-test.invalid\""), "{message}");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn worker_runs_on_a_thread_named_mqtt_worker() {
+    let handle = spawn(ConnectParams::new(
+        profile(common::free_port(), Transport::Tcp, &["#"]),
+        None,
+    ));
+    // The thread names itself when it starts; a status change proves it has.
+    wait_for_status(&handle, "the worker to start", |status| {
+        status.state != ConnectionState::Idle
+    });
+    let thread_names: Vec<String> = std::fs::read_dir("/proc/self/task")
+        .expect("list own threads")
+        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+        .map(|name| name.trim().to_owned())
+        .collect();
+    assert!(handle.running());
+    assert!(
+        thread_names.iter().any(|name| name == "mqtt-worker"),
+        "{thread_names:?}"
+    );
+}

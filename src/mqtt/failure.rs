@@ -65,12 +65,11 @@ pub fn classify(error: &ConnectionError, context: FailureContext<'_>) -> Failure
     if let Some(tls_error) = find_in_chain::<rustls::Error>(error) {
         return classify_tls(tls_error, broker);
     }
-    if !context.was_connected {
-        if let Some(io_error) = find_in_chain::<io::Error>(error) {
-            if let Some(failure) = classify_connect_io(io_error, context) {
-                return failure;
-            }
-        }
+    if !context.was_connected
+        && let Some(io_error) = find_in_chain::<io::Error>(error)
+        && let Some(failure) = classify_connect_io(io_error, context)
+    {
+        return failure;
     }
     match error {
         ConnectionError::NetworkTimeout if !context.was_connected => failure(
@@ -243,13 +242,11 @@ fn find_in_chain<'a, T: StdError + 'static>(error: &'a (dyn StdError + 'static))
         if let Some(found) = error.downcast_ref::<T>() {
             return Some(found);
         }
-        if let Some(inner) = error
+        let inner = error
             .downcast_ref::<io::Error>()
-            .and_then(io::Error::get_ref)
-        {
-            if let Some(found) = find_in_chain::<T>(inner) {
-                return Some(found);
-            }
+            .and_then(io::Error::get_ref);
+        if let Some(found) = inner.and_then(|inner| find_in_chain::<T>(inner)) {
+            return Some(found);
         }
         current = error.source();
     }
