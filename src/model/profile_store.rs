@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::config_file;
-use super::profile::{Profile, ProfileError, new_profile_id};
+use super::profile::{Profile, ProfileError, generate_client_id, new_profile_id};
 
 /// File name of the profile file inside the config directory.
 pub const PROFILES_FILE_NAME: &str = "profiles.toml";
@@ -320,6 +320,10 @@ fn parse_entries(entries: Vec<toml::Value>) -> (Vec<Profile>, Vec<String>) {
                 if profile.id.trim().is_empty() || !seen_ids.insert(profile.id.clone()) {
                     profile.id = new_profile_id();
                     seen_ids.insert(profile.id.clone());
+                }
+                // A hand-written entry may lack a client id; give it one rather than an error.
+                if profile.client_id.is_empty() {
+                    profile.client_id = generate_client_id();
                 }
                 profiles.push(profile);
             }
@@ -724,6 +728,21 @@ subscriptions = [{ filter = "x/#", qos = 1 }]
         assert_eq!(ids.len(), 3);
         assert!(!ids.contains(""));
         assert_eq!(store.profiles()[0].id, "same", "the first keeps its id");
+    }
+
+    #[test]
+    fn hand_written_entry_without_client_id_gets_a_generated_one() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let text = "version = 1\n[[profiles]]\nid = \"a\"\nname = \"Minimal\"\nhost = \"broker\"\n";
+        std::fs::write(dir.path().join(PROFILES_FILE_NAME), text).expect("write");
+        let store = ProfileStore::open(dir.path());
+        let profile = &store.profiles()[0];
+        assert!(
+            profile.client_id.starts_with("TopicScope"),
+            "{}",
+            profile.client_id
+        );
+        assert_eq!(profile.validate(), Ok(()));
     }
 
     #[cfg(unix)]
