@@ -23,6 +23,7 @@ use crate::mqtt::{
 use crate::ui::UiAction;
 use crate::ui::explorer::{Explorer, ExplorerViewState};
 use crate::ui::password_prompt::{PasswordPrompt, PromptOutcome};
+use crate::ui::profiles::{ProfileAction, ProfilesPanel};
 use crate::ui::settings::{SettingsWindow, theme_preference};
 use crate::ui::status_bar::{Health, StatusView};
 use crate::ui::top_bar::{ConnectionSummary, PickerChoice, TopBar};
@@ -154,7 +155,8 @@ pub struct TopicScopeApp {
     explorer: Explorer,
     config_dir: PathBuf,
     settings: Settings,
-    profiles: ProfileStore,
+    /// The profile editor; it owns the saved profiles.
+    profile_editor: ProfilesPanel,
     secrets: Arc<dyn SecretBackend>,
     top_bar: TopBar,
     settings_window: SettingsWindow,
@@ -205,11 +207,12 @@ impl TopicScopeApp {
         {
             top_bar.choice = PickerChoice::Saved(id.clone());
         }
+        let shared: Box<dyn SecretBackend> = Box::new(SharedSecrets(secrets.clone()));
         let mut app = Self {
             explorer: Explorer::with_view_state(Store::new(limits), view),
             config_dir: options.config_dir,
             settings,
-            profiles,
+            profile_editor: ProfilesPanel::new(profiles, shared),
             secrets,
             top_bar,
             settings_window: SettingsWindow::default(),
@@ -221,7 +224,7 @@ impl TopicScopeApp {
             notices,
         };
         match options.startup {
-            Startup::Auto if app.profiles.profiles().is_empty() => app.connect_demo(ctx),
+            Startup::Auto if app.profiles().profiles().is_empty() => app.connect_demo(ctx),
             Startup::Auto | Startup::Idle => {}
             Startup::Connect {
                 profile,
@@ -247,7 +250,7 @@ impl TopicScopeApp {
 
     /// The saved profiles.
     pub fn profiles(&self) -> &ProfileStore {
-        &self.profiles
+        self.profile_editor.store()
     }
 
     /// Problems shown under the top bar.
@@ -303,8 +306,12 @@ impl TopicScopeApp {
         let mut actions = Vec::new();
         let summary = self.connection_summary();
         egui::Panel::top("top_bar").show(ui, |ui| {
-            self.top_bar
-                .ui(ui, self.profiles.profiles(), &summary, &mut actions);
+            self.top_bar.ui(
+                ui,
+                self.profile_editor.store().profiles(),
+                &summary,
+                &mut actions,
+            );
             self.notices_ui(ui);
         });
         actions.extend(self.explorer.ui(ui));
@@ -324,7 +331,7 @@ impl TopicScopeApp {
                 Some(password) => self.connect(ctx, *profile, Some(password)),
                 None => self.connect_with_stored_password(ctx, *profile),
             },
-            UiAction::ConnectSaved { profile_id } => match self.profiles.get(&profile_id) {
+            UiAction::ConnectSaved { profile_id } => match self.profiles().get(&profile_id) {
                 Some(profile) => self.connect_with_stored_password(ctx, profile.clone()),
                 None => self
                     .notices
@@ -332,7 +339,12 @@ impl TopicScopeApp {
             },
             UiAction::ConnectDemo => self.connect_demo(ctx),
             UiAction::Disconnect => self.disconnect(),
-            UiAction::OpenProfileEditor => self.profile_editor_open = true,
+            UiAction::OpenProfileEditor => {
+                if let PickerChoice::Saved(id) = &self.top_bar.choice {
+                    self.profile_editor.select(id);
+                }
+                self.profile_editor_open = true;
+            }
             UiAction::OpenSettings => self.settings_window.open(&self.settings),
             // The explorer applied everything else.
             _ => {}
@@ -386,13 +398,17 @@ impl TopicScopeApp {
             return;
         }
         let mut open = true;
+        let mut requested = None;
         egui::Window::new("Connection profiles")
             .open(&mut open)
-            .default_size([720.0, 560.0])
-            .show(ctx, |ui| {
-                ui.label("The profile editor is not available in this build.");
-            });
+            .default_size([760.0, 600.0])
+            .show(ctx, |ui| requested = self.profile_editor.ui(ui));
         self.profile_editor_open = open;
+        if let Some(ProfileAction::Connect { profile, password }) = requested {
+            // The editor asked for any password it needed; a profile without one connects as is.
+            self.profile_editor_open = false;
+            self.connect(ctx, profile, password);
+        }
     }
 
     fn apply_settings(&mut self, ctx: &egui::Context, settings: Settings) {
@@ -502,7 +518,7 @@ impl TopicScopeApp {
             self.top_bar.choice = PickerChoice::Demo;
             return;
         }
-        if self.profiles.get(&profile.id).is_none() {
+        if self.profiles().get(&profile.id).is_none() {
             return;
         }
         self.top_bar.choice = PickerChoice::Saved(profile.id.clone());
@@ -519,6 +535,31 @@ impl TopicScopeApp {
         if let Some(connection) = &mut self.connection {
             connection.worker = None;
         }
+    }
+}
+
+/// Lets the app (quick connect from the top bar) and the profile editor share one secret store.
+struct SharedSecrets(Arc<dyn SecretBackend>);
+
+impl SecretBackend for SharedSecrets {
+    fn get(&self, profile_id: &str) -> Result<Option<String>, crate::model::secret::SecretError> {
+        self.0.get(profile_id)
+    }
+
+    fn set(
+        &self,
+        profile_id: &str,
+        password: &str,
+    ) -> Result<(), crate::model::secret::SecretError> {
+        self.0.set(profile_id, password)
+    }
+
+    fn delete(&self, profile_id: &str) -> Result<(), crate::model::secret::SecretError> {
+        self.0.delete(profile_id)
+    }
+
+    fn available(&self) -> bool {
+        self.0.available()
     }
 }
 

@@ -129,7 +129,8 @@ fn a_first_start_runs_the_demo_and_fills_the_tree() {
     );
 
     let filled = step_until(&mut harness, Duration::from_secs(30), |app| {
-        app.explorer().store().stats().topics >= 20
+        let store = app.explorer().store();
+        store.stats().topics >= 20 && store.tree().find("lbg01/demo_building").is_some()
     });
     assert!(
         filled,
@@ -143,4 +144,16 @@ fn a_first_start_runs_the_demo_and_fills_the_tree() {
     // The rows of topics that arrived in the last step are laid out in the next one.
     harness.run_steps(2);
     harness.get_by_label("lbg01");
+    harness.get_by_label("META");
+}
+
+#[test]
+fn the_profiles_button_opens_the_profile_editor() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut harness = harness(app(dir.path(), Startup::Idle));
+    harness.run();
+    assert!(harness.query_by_label("New profile").is_none());
+    harness.get_by_label("Profiles…").click();
+    harness.run();
+    harness.get_by_label("New profile");
 }
