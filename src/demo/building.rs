@@ -586,7 +586,7 @@ impl CatalogueBuilder {
 
     /// Five datapoints of one room: the temperature follows the (writable) setpoint.
     fn room(&mut self, system: &str, device: u32, names: RoomNames, number: usize) {
-        let levels = if number % 2 == 0 {
+        let levels = if number.is_multiple_of(2) {
             vec![21.0, 21.5, 20.0]
         } else {
             vec![22.0, 21.0, 20.5]

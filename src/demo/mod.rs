@@ -156,6 +156,6 @@ mod tests {
         );
         assert_eq!(META_TOPIC, format!("META/{DATA_TOPIC_PREFIX}"));
         assert_eq!(CONTROLS_TOPIC, format!("CONTROLS/{DATA_TOPIC_PREFIX}"));
-        assert!(MAX_PAYLOAD_BYTES > 1024 * 1024);
+        const { assert!(MAX_PAYLOAD_BYTES > 1024 * 1024) };
     }
 }

@@ -50,7 +50,7 @@ pub fn occupancy(timestamp_nanos: Nanos) -> f64 {
         1.0
     };
     let night = 0.15;
-    let shape = if hour < 6.0 || hour >= 19.0 {
+    let shape = if !(6.0..19.0).contains(&hour) {
         0.0
     } else if hour < 8.0 {
         (hour - 6.0) / 2.0
@@ -148,12 +148,9 @@ impl SignalState {
         timestamp_nanos: Nanos,
         leader_value: Option<f64>,
     ) -> f64 {
-        let dt_secs = match self.last_sample_nanos {
-            None => None,
-            Some(last) => {
-                Some((timestamp_nanos.saturating_sub(last)).max(0) as f64 / NANOS_PER_SEC)
-            }
-        };
+        let dt_secs = self
+            .last_sample_nanos
+            .map(|last| timestamp_nanos.saturating_sub(last).max(0) as f64 / NANOS_PER_SEC);
         self.value = match dt_secs {
             None => self.initial(signal, timestamp_nanos, leader_value),
             Some(dt_secs) => self.step(signal, timestamp_nanos, dt_secs, leader_value),
@@ -451,6 +448,6 @@ mod tests {
     fn rounding_keeps_the_published_precision() {
         assert_eq!(round_to(21.456, 1), 21.5);
         assert_eq!(round_to(-0.004, 2), -0.0);
-        assert_eq!(round_to(1_254_880.12345, 3), 1_254_880.123);
+        assert_eq!(round_to(1_254_880.123_45, 3), 1_254_880.123);
     }
 }
