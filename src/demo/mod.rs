@@ -107,10 +107,12 @@ impl DemoServer {
     /// Starts the demo with explicit settings.
     pub fn start_with(config: DemoConfig) -> Result<Self, DemoError> {
         let port = match config.port {
-            Some(port) => port,
-            None => broker::pick_free_port()?,
+            Some(port) => {
+                broker::start_broker(port, config.ready_timeout)?;
+                port
+            }
+            None => start_on_free_port(config.ready_timeout)?,
         };
-        broker::start_broker(port, config.ready_timeout)?;
         let simulator =
             simulator::SimulatorHandle::spawn(port, config.seed).map_err(DemoError::Thread)?;
         tracing::info!(port, "demo broker and building simulator started");
@@ -141,6 +143,29 @@ impl DemoServer {
         profile.set_aedifion_project(&format!("{LOAD_BALANCING_GROUP}/{PROJECT_HANDLE}"));
         profile.subscriptions = vec![Subscription::new("#", Qos::AtMostOnce)];
         profile
+    }
+}
+
+/// How often a freshly picked port is tried: another program may take it between the pick
+/// and the broker's bind.
+const FREE_PORT_ATTEMPTS: usize = 3;
+
+/// Starts the broker on a free port, picking a new one if the chosen port was taken meanwhile.
+/// Each failed attempt leaves an idle rumqttd router thread behind (rumqttd cannot be stopped).
+fn start_on_free_port(ready_timeout: Duration) -> Result<u16, DemoError> {
+    let mut attempt = 1;
+    loop {
+        let port = broker::pick_free_port()?;
+        match broker::start_broker(port, ready_timeout) {
+            Ok(()) => return Ok(port),
+            Err(DemoError::BrokerStopped { .. } | DemoError::NotMqtt { .. })
+                if attempt < FREE_PORT_ATTEMPTS =>
+            {
+                tracing::warn!(port, "demo port was taken meanwhile; trying another");
+                attempt += 1;
+            }
+            Err(error) => return Err(error),
+        }
     }
 }
 

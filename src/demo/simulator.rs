@@ -536,6 +536,8 @@ async fn run(port: u16, seed: u64, mut shutdown: tokio::sync::oneshot::Receiver<
             event = events.recv() => match event {
                 Some(ConnectionEvent::Connected) => {
                     publisher.connected = true;
+                    // `…/#` also matches the project topic itself (MQTT 3.1.1 §4.7.1.2); a
+                    // second subscription to it would deliver every request twice.
                     if let Err(error) = publisher.client.try_subscribe(format!("{CONTROLS_TOPIC}/#"), QoS::AtLeastOnce) {
                         tracing::warn!(%error, "demo simulator could not subscribe to its controls topic");
                     }
