@@ -59,8 +59,6 @@ pub struct History {
     /// Sequence number the next pushed message gets (= messages ever pushed).
     next_sequence: u64,
     payload_bytes: usize,
-    held_bytes: usize,
-    evicted: u64,
 }
 
 impl History {
@@ -115,14 +113,14 @@ impl History {
         self.payload_bytes
     }
 
-    /// Estimated memory held by the messages ([`estimated_message_bytes`] summed).
+    /// Estimated memory held by the messages ([`estimated_message_bytes`] summed); O(len).
     pub fn held_bytes(&self) -> usize {
-        self.held_bytes
+        self.messages.iter().map(estimated_message_bytes).sum()
     }
 
-    /// Messages dropped so far to stay within limits.
+    /// Messages dropped so far to stay within limits (every message pushed and no longer held).
     pub fn evicted(&self) -> u64 {
-        self.evicted
+        self.next_sequence - self.messages.len() as u64
     }
 
     /// Sequence number of the latest message, if any.
@@ -143,7 +141,6 @@ impl History {
         let sequence = self.next_sequence;
         self.next_sequence += 1;
         self.payload_bytes += message.payload.len();
-        self.held_bytes += estimated_message_bytes(&message);
         if self.messages.capacity() == 0 {
             // Most topics of a large broker hold one message: don't let the first push reserve four.
             self.messages.reserve_exact(1);
@@ -185,8 +182,6 @@ impl History {
         let message = self.messages.pop_front()?;
         let held_bytes = estimated_message_bytes(&message);
         self.payload_bytes -= message.payload.len();
-        self.held_bytes -= held_bytes;
-        self.evicted += 1;
         Some(held_bytes)
     }
 }

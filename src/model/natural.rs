@@ -65,8 +65,70 @@ fn fold_case(character: char) -> char {
     }
 }
 
-/// The case-insensitive, numeric-aware part of [`natural_cmp`] (a total preorder).
+/// The case-insensitive, numeric-aware part of [`natural_cmp`] (a total preorder). Works on bytes
+/// while both sides are ASCII (the common case for topics) and hands the rest to the
+/// character-based comparison at the first non-ASCII byte, which is always a character boundary.
 fn natural_cmp_folded(left: &str, right: &str) -> Ordering {
+    let (left_bytes, right_bytes) = (left.as_bytes(), right.as_bytes());
+    let (mut left_index, mut right_index) = (0, 0);
+    loop {
+        let (left_byte, right_byte) =
+            match (left_bytes.get(left_index), right_bytes.get(right_index)) {
+                (Some(&left_byte), Some(&right_byte)) => (left_byte, right_byte),
+                (None, None) => return Ordering::Equal,
+                (None, Some(_)) => return Ordering::Less,
+                (Some(_), None) => return Ordering::Greater,
+            };
+        if !left_byte.is_ascii() || !right_byte.is_ascii() {
+            return natural_cmp_chars(&left[left_index..], &right[right_index..]);
+        }
+        if left_byte.is_ascii_digit() && right_byte.is_ascii_digit() {
+            let left_end = digit_run_end(left_bytes, left_index);
+            let right_end = digit_run_end(right_bytes, right_index);
+            let left_digits = trim_leading_zeros(&left_bytes[left_index..left_end]);
+            let right_digits = trim_leading_zeros(&right_bytes[right_index..right_end]);
+            let by_value = left_digits
+                .len()
+                .cmp(&right_digits.len())
+                .then_with(|| left_digits.cmp(right_digits));
+            if by_value != Ordering::Equal {
+                return by_value;
+            }
+            (left_index, right_index) = (left_end, right_end);
+            continue;
+        }
+        // A number sorts where its first digit would; letters compare lowercased.
+        let ascii_key = |byte: u8| {
+            if byte.is_ascii_digit() {
+                b'0'
+            } else {
+                byte.to_ascii_lowercase()
+            }
+        };
+        let by_character = ascii_key(left_byte).cmp(&ascii_key(right_byte));
+        if by_character != Ordering::Equal {
+            return by_character;
+        }
+        left_index += 1;
+        right_index += 1;
+    }
+}
+
+fn digit_run_end(bytes: &[u8], start: usize) -> usize {
+    start
+        + bytes[start..]
+            .iter()
+            .take_while(|byte| byte.is_ascii_digit())
+            .count()
+}
+
+fn trim_leading_zeros(digits: &[u8]) -> &[u8] {
+    let zeros = digits.iter().take_while(|&&digit| digit == b'0').count();
+    &digits[zeros..]
+}
+
+/// The character-based comparison behind [`natural_cmp_folded`], for any Unicode text.
+fn natural_cmp_chars(left: &str, right: &str) -> Ordering {
     let mut left_chars = left.chars().peekable();
     let mut right_chars = right.chars().peekable();
     let (mut left_offset, mut right_offset) = (0, 0);
@@ -133,6 +195,13 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn the_ascii_fast_path_agrees_with_the_character_comparison(
+            a in "[aBzZ09_ ./ÄäK\u{212A}-]{0,8}", b in "[aBzZ09_ ./ÄäK\u{212A}-]{0,8}"
+        ) {
+            prop_assert_eq!(natural_cmp_folded(&a, &b), natural_cmp_chars(&a, &b));
+        }
+
         #[test]
         fn order_is_total_antisymmetric_and_transitive(
             a in "[aB0-9_ ]{0,6}", b in "[aB0-9_ ]{0,6}", c in "[aB0-9_ ]{0,6}"

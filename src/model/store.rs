@@ -111,8 +111,9 @@ fn estimated_node_bytes(name: &str) -> usize {
     size_of::<Node>() + name.len() + size_of::<NodeId>()
 }
 
-/// Estimated bookkeeping cost of one topic's state (beyond its messages).
-const TOPIC_STATE_BYTES: usize = size_of::<TopicState>();
+/// Estimated bookkeeping cost of one topic beyond its messages: its state and its slot in the
+/// tree's path index (a hash table at most 7/8 full that grows by doubling: about two slots).
+const TOPIC_STATE_BYTES: usize = size_of::<TopicState>() + 2 * size_of::<(u64, NodeId)>();
 /// Estimated cost of one eviction queue entry.
 const QUEUE_ENTRY_BYTES: usize = size_of::<QueuedMessage>();
 /// Estimated cost of one series point.

@@ -4,12 +4,17 @@
 //!
 //! Levels are split on `/`; empty levels are real nodes (`a//b`, `/a`). A node is created before
 //! its children, so a parent's index is always lower than its children's. Children are kept in
-//! natural order and found by binary search. Counters are updated along the path to the root:
-//! O(depth) per message.
+//! natural order, in chunks of at most [`CHUNK_SPLIT_LEN`] so that inserting into a level with a
+//! million children moves a few kilobytes rather than megabytes, and are found by binary search.
+//! Counters are updated along the path to the root: O(depth) per message.
 //!
 //! The visible rows are cached and rebuilt only when the *structure* changed (a node or topic
 //! appeared, an expansion flag or the filter changed), tracked by a generation counter. A message
 //! on an existing topic changes counters only and costs nothing at the next frame.
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 
 use super::message::Nanos;
 use super::natural::natural_cmp;
@@ -49,7 +54,7 @@ pub struct Node {
     /// Shown expanded (change it with [`TopicTree::set_expanded`] so the row cache notices).
     pub expanded: bool,
     /// In natural order of their names.
-    children: Vec<NodeId>,
+    children: ChildList,
 }
 
 impl Node {
@@ -63,7 +68,7 @@ impl Node {
             subtree_topics: 0,
             last_change_nanos: 0,
             expanded: false,
-            children: Vec::new(),
+            children: ChildList::default(),
         }
     }
 
@@ -77,6 +82,104 @@ impl Node {
         !self.children.is_empty()
     }
 }
+
+/// A chunk is split in two when it grows beyond this many children.
+const CHUNK_SPLIT_LEN: usize = 1024;
+
+/// Children in natural order, split into chunks (no chunk is empty). Leaves allocate nothing.
+#[derive(Debug, Default)]
+struct ChildList {
+    chunks: Vec<Vec<NodeId>>,
+}
+
+/// Where a missing child would be inserted: chunk and index within it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct InsertPosition {
+    chunk: usize,
+    index: usize,
+}
+
+impl ChildList {
+    fn len(&self) -> usize {
+        self.chunks.iter().map(Vec::len).sum()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.chunks.is_empty()
+    }
+
+    fn iter(&self) -> Children<'_> {
+        Children {
+            inner: self.chunks.iter().flatten().copied(),
+            remaining: self.len(),
+        }
+    }
+
+    /// Binary search; `compare` orders a child against the one looked for.
+    fn search(
+        &self,
+        mut compare: impl FnMut(NodeId) -> Ordering,
+    ) -> Result<NodeId, InsertPosition> {
+        // The first chunk whose last child is not less than the target holds it (or its place).
+        let chunk = self.chunks.partition_point(|chunk| {
+            chunk
+                .last()
+                .is_some_and(|&last| compare(last) == Ordering::Less)
+        });
+        let Some(children) = self.chunks.get(chunk) else {
+            let chunk = self.chunks.len().saturating_sub(1);
+            let index = self.chunks.last().map_or(0, Vec::len);
+            return Err(InsertPosition { chunk, index });
+        };
+        match children.binary_search_by(|&child| compare(child)) {
+            Ok(index) => Ok(children[index]),
+            Err(index) => Err(InsertPosition { chunk, index }),
+        }
+    }
+
+    fn insert(&mut self, position: InsertPosition, id: NodeId) {
+        let Some(chunk) = self.chunks.get_mut(position.chunk) else {
+            self.chunks.push(vec![id]);
+            return;
+        };
+        chunk.insert(position.index.min(chunk.len()), id);
+        if chunk.len() > CHUNK_SPLIT_LEN {
+            let upper_half = chunk.split_off(chunk.len() / 2);
+            self.chunks.insert(position.chunk + 1, upper_half);
+        }
+    }
+}
+
+/// The children of a node in natural order (see [`TopicTree::children`]).
+#[derive(Debug, Clone)]
+pub struct Children<'a> {
+    inner: std::iter::Copied<std::iter::Flatten<std::slice::Iter<'a, Vec<NodeId>>>>,
+    remaining: usize,
+}
+
+impl Iterator for Children<'_> {
+    type Item = NodeId;
+
+    fn next(&mut self) -> Option<NodeId> {
+        let next = self.inner.next()?;
+        self.remaining -= 1;
+        Some(next)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.remaining, Some(self.remaining))
+    }
+}
+
+impl DoubleEndedIterator for Children<'_> {
+    fn next_back(&mut self) -> Option<NodeId> {
+        let next = self.inner.next_back()?;
+        self.remaining -= 1;
+        Some(next)
+    }
+}
+
+impl ExactSizeIterator for Children<'_> {}
 
 /// One row of the flattened, visible tree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,6 +246,33 @@ pub struct TopicTree {
     /// Bumped on every change that can change the visible rows.
     generation: u64,
     cache: RowCache,
+    /// Hash of a full path → the node [`TopicTree::insert`] returned for it, so a message on a
+    /// known topic skips the level-by-level binary search (which costs a cache miss per step on a
+    /// big tree). Hits are verified against the tree, so a collision only costs the slow path.
+    path_index: HashMap<u64, NodeId, BuildHasherDefault<PrehashedHasher>>,
+    /// Randomly keyed, so outside input cannot aim for collisions.
+    path_hasher: RandomState,
+}
+
+/// A hasher for keys that already are well-mixed 64-bit hashes.
+#[derive(Debug, Default)]
+struct PrehashedHasher(u64);
+
+impl Hasher for PrehashedHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u64` is used for the index; fold anything else in so it still hashes.
+        for &byte in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(byte);
+        }
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.0 = value;
+    }
 }
 
 impl TopicTree {
@@ -154,6 +284,8 @@ impl TopicTree {
             nodes: vec![root],
             generation: 0,
             cache: RowCache::default(),
+            path_index: HashMap::default(),
+            path_hasher: RandomState::new(),
         }
     }
 
@@ -182,8 +314,19 @@ impl TopicTree {
     }
 
     /// Children of `id` in natural order.
-    pub fn children(&self, id: NodeId) -> &[NodeId] {
-        self.get(id).map_or(&[], |node| node.children.as_slice())
+    pub fn children(&self, id: NodeId) -> Children<'_> {
+        match self.get(id) {
+            Some(node) => node.children.iter(),
+            None => Children {
+                inner: [].iter().flatten().copied(),
+                remaining: 0,
+            },
+        }
+    }
+
+    /// Number of children of `id`.
+    pub fn child_count(&self, id: NodeId) -> usize {
+        self.get(id).map_or(0, |node| node.children.len())
     }
 
     /// The parent of `id` (`None` for the root and unknown ids).
@@ -193,6 +336,9 @@ impl TopicTree {
 
     /// The node for a full topic path, if it exists.
     pub fn find(&self, path: &str) -> Option<NodeId> {
+        if let Some(id) = self.indexed(path, self.path_hasher.hash_one(path)) {
+            return Some(id);
+        }
         path.split('/').try_fold(NodeId::ROOT, |parent, level| {
             self.find_child(parent, level).ok()
         })
@@ -294,6 +440,10 @@ impl TopicTree {
 
     /// The node for `path`, creating missing levels. `None` only if the arena is full (4 billion nodes).
     pub fn insert(&mut self, path: &str) -> Option<NodeId> {
+        let hash = self.path_hasher.hash_one(path);
+        if let Some(id) = self.indexed(path, hash) {
+            return Some(id);
+        }
         let mut current = NodeId::ROOT;
         for (depth, level) in path.split('/').enumerate() {
             current = match self.find_child(current, level) {
@@ -301,7 +451,38 @@ impl TopicTree {
                 Err(position) => self.add_child(current, position, level, depth)?,
             };
         }
+        // On a collision the first path keeps the slot; the other takes the slow path.
+        self.path_index.entry(hash).or_insert(current);
         Some(current)
+    }
+
+    /// Number of paths in the fast lookup index (for the memory estimate).
+    pub fn indexed_paths(&self) -> usize {
+        self.path_index.len()
+    }
+
+    /// The indexed node for `path`, if its hash is indexed and the node really has this path.
+    fn indexed(&self, path: &str, hash: u64) -> Option<NodeId> {
+        let id = *self.path_index.get(&hash)?;
+        self.has_path(id, path).then_some(id)
+    }
+
+    /// Whether `id`'s full path is `path`, comparing level by level from the leaf up.
+    fn has_path(&self, id: NodeId, path: &str) -> bool {
+        let mut current = id;
+        for level in path.rsplit('/') {
+            let Some(node) = self.get(current) else {
+                return false;
+            };
+            let Some(parent) = node.parent else {
+                return false;
+            };
+            if *node.name != *level {
+                return false;
+            }
+            current = parent;
+        }
+        current == NodeId::ROOT
     }
 
     /// Attaches the state of a topic that just received its first message; counts it upwards.
@@ -336,22 +517,24 @@ impl TopicTree {
     }
 
     /// Binary search among `parent`'s children: `Ok(child)` or `Err(insert position)`.
-    fn find_child(&self, parent: NodeId, level: &str) -> Result<NodeId, usize> {
-        let children = self.children(parent);
-        children
-            .binary_search_by(|child| natural_cmp(&self.nodes[child.index()].name, level))
-            .map(|position| children[position])
+    fn find_child(&self, parent: NodeId, level: &str) -> Result<NodeId, InsertPosition> {
+        let Some(node) = self.get(parent) else {
+            return Err(InsertPosition { chunk: 0, index: 0 });
+        };
+        node.children
+            .search(|child| natural_cmp(&self.nodes[child.index()].name, level))
     }
 
     fn add_child(
         &mut self,
         parent: NodeId,
-        position: usize,
+        position: InsertPosition,
         level: &str,
         depth: usize,
     ) -> Option<NodeId> {
         let id = NodeId(u32::try_from(self.nodes.len()).ok()?);
         let depth = u16::try_from(depth).unwrap_or(u16::MAX);
+        self.nodes.get(parent.index())?;
         self.nodes.push(Node::new(level, Some(parent), depth));
         self.nodes
             .get_mut(parent.index())?
@@ -372,7 +555,7 @@ impl TopicTree {
                 node.expanded = expanded;
                 changed = true;
             }
-            pending.extend_from_slice(&node.children);
+            pending.extend(node.children.iter());
         }
         if changed {
             self.generation += 1;
@@ -403,7 +586,7 @@ impl TopicTree {
 
     /// Pre-order walk over expanded nodes.
     fn collect_expanded_rows(&self, rows: &mut Vec<Row>) {
-        let mut pending: Vec<NodeId> = self.children(NodeId::ROOT).iter().rev().copied().collect();
+        let mut pending: Vec<NodeId> = self.children(NodeId::ROOT).rev().collect();
         while let Some(id) = pending.pop() {
             let node = &self.nodes[id.index()];
             rows.push(Row {
@@ -442,8 +625,7 @@ impl TopicTree {
         // (node, length of the parent's lowercased path in `path`, parent matched)
         let mut pending: Vec<(NodeId, usize, bool)> = self
             .children(NodeId::ROOT)
-            .iter()
-            .map(|&child| (child, 0, false))
+            .map(|child| (child, 0, false))
             .collect();
         let mut path = String::new();
         while let Some((id, parent_path_len, parent_matched)) = pending.pop() {
@@ -461,7 +643,7 @@ impl TopicTree {
             pending.extend(
                 node.children
                     .iter()
-                    .map(|&child| (child, path.len(), matched)),
+                    .map(|child| (child, path.len(), matched)),
             );
         }
     }
@@ -473,8 +655,7 @@ impl TopicTree {
         // (node, depth, parent's matching state, below a match)
         let mut pending: Vec<(NodeId, usize, LevelMatch, bool)> = self
             .children(NodeId::ROOT)
-            .iter()
-            .map(|&child| (child, 0, LevelMatch::START, false))
+            .map(|child| (child, 0, LevelMatch::START, false))
             .collect();
         while let Some((id, depth, parent_state, below_match)) = pending.pop() {
             let node = &self.nodes[id.index()];
@@ -487,7 +668,7 @@ impl TopicTree {
                 pending.extend(
                     node.children
                         .iter()
-                        .map(|&child| (child, depth + 1, state, matched)),
+                        .map(|child| (child, depth + 1, state, matched)),
                 );
             }
         }
@@ -495,14 +676,8 @@ impl TopicTree {
 
     /// Pre-order walk over visible nodes, all expanded.
     fn collect_flagged_rows(&self, flags: &[u8], rows: &mut Vec<Row>) {
-        let visible = |id: &&NodeId| flags[id.index()] & VISIBLE != 0;
-        let mut pending: Vec<NodeId> = self
-            .children(NodeId::ROOT)
-            .iter()
-            .rev()
-            .filter(visible)
-            .copied()
-            .collect();
+        let visible = |id: &NodeId| flags[id.index()] & VISIBLE != 0;
+        let mut pending: Vec<NodeId> = self.children(NodeId::ROOT).rev().filter(visible).collect();
         while let Some(id) = pending.pop() {
             let node = &self.nodes[id.index()];
             let has_children = flags[id.index()] & HAS_VISIBLE_CHILD != 0;
@@ -553,9 +728,9 @@ mod tests {
         rows.iter().map(|row| tree.path(row.node)).collect()
     }
 
-    fn names(tree: &TopicTree, ids: &[NodeId]) -> Vec<String> {
-        ids.iter()
-            .map(|&id| tree.node(id).name.to_string())
+    fn names(tree: &TopicTree, ids: impl IntoIterator<Item = NodeId>) -> Vec<String> {
+        ids.into_iter()
+            .map(|id| tree.node(id).name.to_string())
             .collect()
     }
 
@@ -790,7 +965,8 @@ mod tests {
         let mut tree = tree_with(&["a"]);
         let unknown = NodeId(42);
         assert!(tree.get(unknown).is_none());
-        assert!(tree.children(unknown).is_empty());
+        assert_eq!(tree.children(unknown).len(), 0);
+        assert_eq!(tree.child_count(unknown), 0);
         assert_eq!(tree.path(unknown), "");
         assert_eq!(tree.parent_of(unknown), None);
         tree.reveal(unknown);
@@ -813,6 +989,69 @@ mod tests {
     }
 
     #[test]
+    fn a_very_wide_level_stays_sorted_across_chunks() {
+        let mut tree = TopicTree::new();
+        let count: u32 = 5_000;
+        for index in 0..count {
+            // A scrambled order (7919 is prime to 5000), like hash ids arriving from a broker.
+            let scrambled = index * 7919 % count;
+            add_message(&mut tree, &format!("w/n{scrambled}"), i64::from(index));
+        }
+        let w = tree.find("w").unwrap();
+        assert!(
+            tree.node(w).children.chunks.len() > 1,
+            "the level was split into chunks"
+        );
+        assert!(
+            tree.node(w)
+                .children
+                .chunks
+                .iter()
+                .all(|chunk| !chunk.is_empty() && chunk.len() <= CHUNK_SPLIT_LEN)
+        );
+        let children: Vec<String> = names(&tree, tree.children(w));
+        let expected: Vec<String> = (0..count).map(|index| format!("n{index}")).collect();
+        assert_eq!(children, expected);
+        assert_eq!(tree.child_count(w), count as usize);
+        assert_eq!(tree.children(w).next_back(), tree.find("w/n4999"));
+        for index in [0, 1, 1023, 1024, 2500, 4999] {
+            // Both the path index and the chunked binary search find it.
+            let id = tree.find(&format!("w/n{index}")).unwrap();
+            assert_eq!(tree.path(id), format!("w/n{index}"));
+            assert_eq!(tree.find_child(w, &format!("n{index}")), Ok(id));
+        }
+        assert!(tree.find_child(w, "n5000").is_err());
+        assert!(tree.find_child(w, "a").is_err());
+        assert!(tree.find("w/n5000").is_none());
+        assert_eq!(tree.len(), count as usize + 2);
+    }
+
+    #[test]
+    fn the_path_index_is_verified_against_the_tree() {
+        let mut tree = tree_with(&["a/b", "a/b/c", "x"]);
+        let b = tree.find("a/b").unwrap();
+        assert_eq!(
+            tree.indexed("a/b", tree.path_hasher.hash_one("a/b")),
+            Some(b)
+        );
+        // Point a hash at the wrong node, as a collision would: lookups must not trust it.
+        let hash_of_c = tree.path_hasher.hash_one("a/b/c");
+        tree.path_index.insert(hash_of_c, b);
+        assert_eq!(
+            tree.find("a/b/c").map(|id| tree.path(id)).as_deref(),
+            Some("a/b/c")
+        );
+        assert_eq!(
+            tree.insert("a/b/c").map(|id| tree.path(id)).as_deref(),
+            Some("a/b/c")
+        );
+        assert!(!tree.has_path(b, "b"));
+        assert!(!tree.has_path(b, "z/a/b"));
+        assert!(!tree.has_path(NodeId::ROOT, ""));
+        assert_eq!(tree.indexed_paths(), 3);
+    }
+
+    #[test]
     fn a_node_stays_compact() {
         assert!(
             std::mem::size_of::<Node>() <= 80,
@@ -829,7 +1068,7 @@ mod tests {
         }
         let site = tree.find("site").unwrap();
         assert_eq!(
-            names(&tree, &tree.children(site)[..3]),
+            names(&tree, tree.children(site).take(3)),
             ["dev0", "dev1", "dev2"]
         );
         tree.set_expanded(site, true);
