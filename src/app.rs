@@ -17,6 +17,7 @@ use crate::model::secret::SecretBackend;
 use crate::model::settings::Settings;
 use crate::model::store::Store;
 use crate::mqtt::status::describe;
+use crate::mqtt::worker::WorkerStats;
 use crate::mqtt::{
     ConnectParams, ConnectionState, ConnectionStatus, Inbox, InboxStats, StatusCell, WorkerHandle,
 };
@@ -95,6 +96,7 @@ pub fn status_view(
         received: inbox.received,
         dropped: inbox.dropped,
         pending: inbox.pending,
+        oversize_refused: 0,
     }
 }
 
@@ -146,6 +148,7 @@ struct Connection {
     profile: Profile,
     inbox: Arc<Inbox>,
     status: Arc<StatusCell>,
+    worker_stats: Arc<WorkerStats>,
     /// `None` after Disconnect; the inbox is still drained so nothing received is lost.
     worker: Option<WorkerHandle>,
 }
@@ -225,6 +228,12 @@ impl TopicScopeApp {
         };
         match options.startup {
             Startup::Auto if app.profiles().profiles().is_empty() => app.connect_demo(ctx),
+            // `--demo`: the built-in demo, unless a saved demo profile was named.
+            Startup::Connect { profile, .. }
+                if profile.demo && app.profiles().get(&profile.id).is_none() =>
+            {
+                app.connect_demo(ctx)
+            }
             Startup::Auto | Startup::Idle => {}
             Startup::Connect {
                 profile,
@@ -297,8 +306,9 @@ impl TopicScopeApp {
                 STATUS_POLL_IDLE
             });
         }
-        self.explorer
-            .set_status(status_view(Some(&status), connection.inbox.stats(), now));
+        let mut view = status_view(Some(&status), connection.inbox.stats(), now);
+        view.oversize_refused = connection.worker_stats.snapshot().oversize_packets_refused;
+        self.explorer.set_status(view);
     }
 
     /// Frame steps 3–4: draws everything into `ui`, then applies what the panels asked for.
@@ -492,6 +502,7 @@ impl TopicScopeApp {
                     profile,
                     inbox,
                     status: worker.status.clone(),
+                    worker_stats: worker.stats.clone(),
                     worker: Some(worker),
                 });
             }

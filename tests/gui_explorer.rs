@@ -217,3 +217,39 @@ fn the_collapse_arrow_hides_children() {
     harness.run();
     harness.get_by_label("child");
 }
+
+#[test]
+fn a_large_payload_shows_its_size_and_a_truncated_view() {
+    let big = "0123456789abcdef".repeat(64 * 1024); // 1 MiB of text on one line
+    let mut harness = harness(explorer_with(&[("bulk/blob", big.as_bytes())]));
+    harness.get_by_label("blob").click();
+    harness.run();
+
+    harness.get_by_label("1.0 MiB");
+    harness.get_by_label(
+        "Showing the first 256.0 KiB of 1.0 MiB (copy the payload to see all of it).",
+    );
+    harness.get_by_label("Hex").click();
+    harness.run();
+    harness
+        .get_by_label("Showing the first 64.0 KiB of 1.0 MiB (copy the payload to see all of it).");
+}
+
+#[test]
+fn a_tree_of_100000_topics_lays_out_only_the_rows_on_screen() {
+    let mut store = Store::new(Limits::default());
+    for n in 0..100_000 {
+        store.apply(message(&format!("site/dev{n}"), b"1"));
+    }
+    store.tree_mut().expand_all_below(NodeId::ROOT);
+    let harness = harness(Explorer::new(store));
+
+    let laid_out = harness
+        .query_all_by(|node| node.label().is_some_and(|label| label.starts_with("dev")))
+        .count();
+    assert!(laid_out > 10, "rows are shown ({laid_out})");
+    assert!(
+        laid_out < 100,
+        "only rows on screen are laid out, not {laid_out}"
+    );
+}

@@ -246,17 +246,19 @@ impl MessageView {
     /// Draws the payload in `mode` (after [`Self::effective_mode`] fallbacks).
     pub fn ui(&mut self, ui: &mut egui::Ui, mode: ViewMode, max_height: f32) {
         let effective = self.effective_mode(mode);
-        if effective != mode {
-            let reason = match (mode, effective) {
-                (_, ViewMode::Hex) => "Not valid UTF-8: shown as hex.".to_owned(),
-                _ => match self.json() {
-                    JsonState::TooLarge => format!(
-                        "Too large for the JSON tree (over {} MiB): shown as text.",
-                        MAX_JSON_BYTES >> 20
-                    ),
-                    _ => "Not JSON: shown as text.".to_owned(),
-                },
-            };
+        // Say why the chosen mode is not used, except for the everyday case of JSON mode on a
+        // payload that is simply not JSON (Influx lines, numbers): text is what the user expects.
+        let reason = match (effective, self.json()) {
+            (ViewMode::Hex, _) if mode != ViewMode::Hex => {
+                Some("Not valid UTF-8: shown as hex.".to_owned())
+            }
+            (ViewMode::Text, JsonState::TooLarge) if mode == ViewMode::Json => Some(format!(
+                "Too large for the JSON tree (over {} MiB): shown as text.",
+                MAX_JSON_BYTES >> 20
+            )),
+            _ => None,
+        };
+        if let Some(reason) = reason {
             ui.weak(reason);
         }
         match effective {

@@ -16,6 +16,8 @@ use super::text::clock_time_of_secs;
 use super::theme::Palette;
 
 const NANOS_PER_SEC: f64 = 1e9;
+/// Height kept free for the plot before anything is plotted, in points.
+const EMPTY_PLOT_HEIGHT: f32 = 200.0;
 
 /// How much time the live plot shows.
 #[derive(
@@ -110,6 +112,9 @@ impl PlotPanel {
         self.controls_ui(ui, store, now_nanos, actions);
         if store.series().next().is_none() {
             ui.weak("Nothing plotted yet: select a topic and press \u{201c}Add to plot\u{201d} next to one of its values.");
+            // Keep the panel at a plot's height so it does not jump when the first series comes.
+            let height = ui.available_height().min(EMPTY_PLOT_HEIGHT);
+            ui.allocate_space(egui::vec2(ui.available_width(), height));
             return;
         }
         let end_nanos = self.paused_at_nanos.unwrap_or(now_nanos);

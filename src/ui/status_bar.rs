@@ -38,6 +38,8 @@ pub struct StatusView {
     pub dropped: u64,
     /// Messages waiting in the inbox.
     pub pending: u64,
+    /// Incoming packets refused for exceeding the packet size limit (each one costs a reconnect).
+    pub oversize_refused: u64,
 }
 
 /// Draws the status bar for `status` and the store's counters.
@@ -85,6 +87,15 @@ fn counters_ui(ui: &mut egui::Ui, status: &StatusView, store: &Store, palette: &
     ui.label(dropped).on_hover_text(
         "Messages received faster than the window could take them in: the oldest waiting ones were dropped (the inbox was full)",
     );
+    if status.oversize_refused > 0 {
+        ui.colored_label(
+            palette.warning,
+            format!("Too large: {}", format_count(status.oversize_refused)),
+        )
+        .on_hover_text(
+            "Messages refused because they exceed the largest packet size set in the settings",
+        );
+    }
     if status.pending > 0 {
         ui.label(format!("Pending: {}", format_count(status.pending)))
             .on_hover_text("Messages received and waiting to be added");

@@ -320,7 +320,7 @@ fn row_ui(
         painter.rect_filled(
             rect,
             2.0,
-            palette.change_highlight.gamma_multiply(strength * 0.8),
+            palette.change_highlight.gamma_multiply(strength * 0.6),
         );
         need.fading = true;
     }
