@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use rumqttc::{Client, Connection, Event, MqttOptions, Packet, Publish, QoS};
 use serde_json::Value;
 use topicscope::demo::DemoServer;
+use topicscope::demo::building::catalogue;
 use topicscope::model::hash_id::hash_id;
 use topicscope::model::influx::parse_payload;
 
@@ -110,14 +111,25 @@ fn the_demo_publishes_time_series_on_hash_id_topics_with_metadata_for_each() {
 
 #[test]
 fn a_late_subscriber_receives_the_retained_metadata_of_every_datapoint() {
+    let datapoints = catalogue().len();
     let server = DemoServer::start().unwrap();
-    // First make sure the simulator is connected and has published: wait for a data message.
+    // First let the simulator publish all its metadata: a watcher sees every datapoint's.
     let (_watcher, mut watching) = subscribe(
         server.port(),
         "demo-traffic-watcher",
-        "lbg01/demo_building/#",
+        "META/lbg01/demo_building/#",
     );
-    receive_until(&mut watching, "the first reading", |_| true);
+    let mut published = HashSet::new();
+    receive_until(
+        &mut watching,
+        "the metadata of every datapoint",
+        |publish| {
+            if publish.topic.starts_with("META/lbg01/demo_building/") {
+                published.insert(publish.topic.clone());
+            }
+            published.len() == datapoints
+        },
+    );
 
     let (_late, mut late) = subscribe(
         server.port(),
@@ -127,18 +139,21 @@ fn a_late_subscriber_receives_the_retained_metadata_of_every_datapoint() {
     let mut retained_names = HashSet::new();
     receive_until(
         &mut late,
-        "retained metadata of 150 datapoints",
+        "retained metadata of every datapoint",
         |publish| {
-            if publish.retain {
-                let meta = metadata(publish);
-                let name = meta["name"].as_str().unwrap().to_owned();
-                assert_eq!(
-                    publish.topic,
-                    format!("META/lbg01/demo_building/{}", hash_id(&name, 8))
-                );
-                retained_names.insert(name);
-            }
-            retained_names.len() >= 150
+            assert!(
+                publish.retain,
+                "{} arrived live, not retained",
+                publish.topic
+            );
+            let meta = metadata(publish);
+            let name = meta["name"].as_str().unwrap().to_owned();
+            assert_eq!(
+                publish.topic,
+                format!("META/lbg01/demo_building/{}", hash_id(&name, 8))
+            );
+            retained_names.insert(name);
+            retained_names.len() == datapoints
         },
     );
     assert!(retained_names.contains("bacnet100-4120-Real-room-temperature-setpoint-RTs_real"));
