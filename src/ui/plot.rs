@@ -78,6 +78,20 @@ pub struct PlotPanel {
     pub window: PlotWindow,
     /// When paused, the window stops moving at this time and the plot can be panned and zoomed.
     paused_at_nanos: Option<Nanos>,
+    /// Decimated points of the last frame, reused while neither the data nor the range changed.
+    decimated: Vec<(DecimationKey, Vec<[f64; 2]>)>,
+}
+
+/// Everything a series' decimated points depend on: equal keys give equal points.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct DecimationKey {
+    id: SeriesId,
+    len: usize,
+    dropped_points: u64,
+    last: Option<(Nanos, f64)>,
+    from: Nanos,
+    to: Nanos,
+    max_points: usize,
 }
 
 /// One series prepared for drawing.
@@ -93,6 +107,7 @@ impl PlotPanel {
         Self {
             window,
             paused_at_nanos: None,
+            decimated: Vec::new(),
         }
     }
 
@@ -117,19 +132,36 @@ impl PlotPanel {
             ui.allocate_space(egui::vec2(ui.available_width(), height));
             return;
         }
-        let end_nanos = self.paused_at_nanos.unwrap_or(now_nanos);
-        let (from, to) = self.window.range(end_nanos);
         let max_points = (ui.available_width().max(100.0) * 2.0) as usize;
+        let end_nanos = match self.paused_at_nanos {
+            Some(paused_at) => paused_at,
+            None => self.live_end_nanos(now_nanos, max_points),
+        };
+        let (from, to) = self.window.range(end_nanos);
         let palette = Palette::for_ui(ui);
-        let lines: Vec<PreparedLine> = store
-            .series()
-            .enumerate()
-            .map(|(index, (_, series))| PreparedLine {
+        let mut previous = std::mem::take(&mut self.decimated);
+        let mut lines = Vec::new();
+        for (index, (id, series)) in store.series().enumerate() {
+            let key = DecimationKey {
+                id,
+                len: series.len(),
+                dropped_points: series.dropped_points(),
+                last: series.last(),
+                from,
+                to,
+                max_points,
+            };
+            let points = match previous.iter().position(|(cached, _)| *cached == key) {
+                Some(position) => previous.swap_remove(position).1,
+                None => series.decimated(from, to, max_points),
+            };
+            lines.push(PreparedLine {
                 label: series.label.clone(),
-                points: series.decimated(from, to, max_points),
+                points: points.clone(),
                 colour: palette.series_colour(index),
-            })
-            .collect();
+            });
+            self.decimated.push((key, points));
+        }
 
         let live = self.paused_at_nanos.is_none();
         let x_range = self
@@ -168,6 +200,18 @@ impl PlotPanel {
                 .clamp(Duration::from_millis(50), Duration::from_secs(1));
             ui.ctx().request_repaint_after(wait);
         }
+    }
+
+    /// The live window's end: now, rounded up to the next step of about one pixel, so the
+    /// decimated points (and the picture) change only when the window moved by a pixel.
+    fn live_end_nanos(&self, now_nanos: Nanos, max_points: usize) -> Nanos {
+        let Some(length) = self.window.length_nanos() else {
+            return now_nanos;
+        };
+        let step = (length / (max_points as Nanos / 2).max(1)).max(1);
+        now_nanos
+            .checked_add(step - 1)
+            .map_or(now_nanos, |rounded| rounded - rounded.rem_euclid(step))
     }
 
     fn controls_ui(
@@ -259,6 +303,16 @@ mod tests {
     #[test]
     fn the_all_window_covers_every_time() {
         assert_eq!(PlotWindow::All.range(5), (Nanos::MIN, Nanos::MAX));
+    }
+
+    #[test]
+    fn the_live_window_end_moves_in_whole_pixel_steps() {
+        let panel = PlotPanel::new(PlotWindow::OneMinute);
+        // 1 min over 600 pixels (1200 points): 100 ms per pixel.
+        let step = 100_000_000;
+        assert_eq!(panel.live_end_nanos(5 * step + 1, 1200), 6 * step);
+        assert_eq!(panel.live_end_nanos(6 * step, 1200), 6 * step);
+        assert_eq!(panel.live_end_nanos(Nanos::MAX - 1, 1200), Nanos::MAX - 1);
     }
 
     #[test]
