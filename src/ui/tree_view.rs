@@ -11,7 +11,7 @@ use egui::{
 };
 
 use crate::model::message::Nanos;
-use crate::model::tree::{NodeId, Row, TopicTree, TreeFilter};
+use crate::model::tree::{Node, NodeId, Row, TopicTree, TreeFilter};
 
 use super::action::UiAction;
 use super::text::age_text_changes_in_nanos;
@@ -123,8 +123,8 @@ impl TreePanel {
                     row_height,
                     id: base_id.with(row.node.0),
                 };
-                if let Some(clicked) = row_ui(ui, &context, actions, &mut need) {
-                    self.keyboard_active = clicked;
+                if row_ui(ui, &context, actions, &mut need) {
+                    self.keyboard_active = true;
                 }
             }
         });
@@ -270,74 +270,160 @@ struct RowContext<'a> {
     id: egui::Id,
 }
 
-/// Draws one row; returns `Some(true)` when the row was clicked.
+impl RowContext<'_> {
+    fn node(&self) -> &Node {
+        self.tree.node(self.row.node)
+    }
+
+    /// The arrow shows "expanded" while filtering: a filter shows all matches, whatever the flags.
+    fn expanded(&self) -> bool {
+        self.node().expanded || self.filtering
+    }
+
+    fn toggle(&self) -> UiAction {
+        UiAction::SetExpanded {
+            node: self.row.node,
+            expanded: !self.expanded(),
+        }
+    }
+}
+
+/// Draws one row and collects what the user did with it; returns true when it was clicked.
 fn row_ui(
     ui: &mut egui::Ui,
     context: &RowContext<'_>,
     actions: &mut Vec<UiAction>,
     need: &mut RepaintNeed,
-) -> Option<bool> {
-    let RowContext {
-        tree,
-        row,
-        selected,
-        filtering,
-        now_nanos,
-        row_height,
-        id,
-    } = *context;
-    let node = tree.node(row.node);
-    let palette = Palette::for_ui(ui);
-    let (rect, _) = ui.allocate_exact_size(vec2(ui.available_width(), row_height), Sense::hover());
-    let response = ui.interact(rect, id, Sense::CLICK);
+) -> bool {
+    let row = context.row;
+    let (rect, _) = ui.allocate_exact_size(
+        vec2(ui.available_width(), context.row_height),
+        Sense::hover(),
+    );
+    let response = ui.interact(rect, context.id, Sense::CLICK);
     let indent = f32::from(row.depth) * INDENT_PER_LEVEL;
     let arrow_rect = Rect::from_min_size(
         pos2(rect.left() + indent, rect.top()),
-        vec2(ARROW_WIDTH, row_height),
+        vec2(ARROW_WIDTH, context.row_height),
     );
-    let expanded = node.expanded || filtering;
+    // Registered after the row, so it wins the hit test where they overlap.
     let arrow = row
         .has_children
-        .then(|| ui.interact(arrow_rect, id.with("arrow"), Sense::CLICK));
+        .then(|| ui.interact(arrow_rect, context.id.with("arrow"), Sense::CLICK));
 
-    let name = display_name(&node.name);
-    response.widget_info(|| egui::WidgetInfo::selected(egui::Role::Button, true, selected, &name));
+    let name = display_name(&context.node().name);
+    response.widget_info(|| {
+        egui::WidgetInfo::selected(egui::Role::Button, true, context.selected, &name)
+    });
     if let Some(arrow) = &arrow {
-        let label = if expanded { "Collapse" } else { "Expand" };
+        let label = if context.expanded() {
+            "Collapse"
+        } else {
+            "Expand"
+        };
         arrow.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, label));
     }
 
     let painter = ui.painter().with_clip_rect(rect.intersect(ui.clip_rect()));
-    let visuals = ui.visuals();
-    if selected {
-        painter.rect_filled(rect, 2.0, visuals.selection.bg_fill);
-    } else if response.hovered() {
-        painter.rect_filled(rect, 2.0, visuals.widgets.hovered.weak_bg_fill);
-    }
-    let since_change = now_nanos - node.last_change_nanos;
-    if (0..HIGHLIGHT_NANOS).contains(&since_change) {
-        let strength = 1.0 - since_change as f32 / HIGHLIGHT_NANOS as f32;
-        painter.rect_filled(
-            rect,
-            2.0,
-            palette.change_highlight.gamma_multiply(strength * 0.6),
-        );
-        need.fading = true;
-    }
-
+    paint_background(ui, &painter, context, rect, response.hovered(), need);
     if row.has_children {
         let hovered = arrow.as_ref().is_some_and(egui::Response::hovered);
         let colour = if hovered {
-            visuals.strong_text_color()
+            ui.visuals().strong_text_color()
         } else {
-            visuals.text_color()
+            ui.visuals().text_color()
         };
-        paint_arrow(&painter, arrow_rect, expanded, colour);
+        paint_arrow(&painter, arrow_rect, context.expanded(), colour);
     }
+    paint_texts(
+        ui,
+        &painter,
+        context,
+        rect,
+        arrow_rect.right() + 2.0,
+        &name,
+        need,
+    );
 
-    let font =
-        FontId::proportional(ui.text_style_height(&egui::TextStyle::Body).min(row_height) - 2.0);
-    let small = FontId::proportional(font.size - 1.5);
+    if arrow.as_ref().is_some_and(egui::Response::clicked) {
+        actions.push(context.toggle());
+        return true;
+    }
+    if response.double_clicked() && row.has_children {
+        actions.push(context.toggle());
+    }
+    response.context_menu(|ui| row_menu_ui(ui, context, actions));
+    if response.clicked() || response.secondary_clicked() {
+        actions.push(UiAction::SelectTopic(row.node));
+        return true;
+    }
+    false
+}
+
+fn row_menu_ui(ui: &mut egui::Ui, context: &RowContext<'_>, actions: &mut Vec<UiAction>) {
+    let node = context.row.node;
+    if ui.button("Expand all below").clicked() {
+        actions.push(UiAction::ExpandAllBelow(node));
+        ui.close();
+    }
+    let toggle_label = if context.expanded() {
+        "Collapse"
+    } else {
+        "Expand"
+    };
+    if context.row.has_children && ui.button(toggle_label).clicked() {
+        actions.push(context.toggle());
+        ui.close();
+    }
+    if ui.button("Copy topic path").clicked() {
+        ui.ctx().copy_text(context.tree.path(node));
+        ui.close();
+    }
+}
+
+/// Selection or hover background, plus the fading highlight of a recent change.
+fn paint_background(
+    ui: &egui::Ui,
+    painter: &egui::Painter,
+    context: &RowContext<'_>,
+    rect: Rect,
+    hovered: bool,
+    need: &mut RepaintNeed,
+) {
+    let visuals = ui.visuals();
+    if context.selected {
+        painter.rect_filled(rect, 2.0, visuals.selection.bg_fill);
+    } else if hovered {
+        painter.rect_filled(rect, 2.0, visuals.widgets.hovered.weak_bg_fill);
+    }
+    let since_change = context.now_nanos - context.node().last_change_nanos;
+    if (0..HIGHLIGHT_NANOS).contains(&since_change) {
+        let strength = 1.0 - since_change as f32 / HIGHLIGHT_NANOS as f32;
+        let colour = Palette::for_ui(ui).change_highlight;
+        painter.rect_filled(rect, 2.0, colour.gamma_multiply(strength * 0.6));
+        need.fading = true;
+    }
+}
+
+/// Name at the left; age and retained marker at the right; counts and the payload preview in
+/// between, clipped to the space left.
+fn paint_texts(
+    ui: &egui::Ui,
+    painter: &egui::Painter,
+    context: &RowContext<'_>,
+    rect: Rect,
+    name_left: f32,
+    name: &str,
+    need: &mut RepaintNeed,
+) {
+    let node = context.node();
+    let visuals = ui.visuals();
+    let palette = Palette::for_ui(ui);
+    let body_size = ui
+        .text_style_height(&egui::TextStyle::Body)
+        .min(context.row_height)
+        - 2.0;
+    let small = FontId::proportional(body_size - 1.5);
     let mono = FontId::monospace(small.size);
     let centre_y = rect.center().y;
     let name_colour = if node.name.is_empty() {
@@ -346,38 +432,39 @@ fn row_ui(
         visuals.strong_text_color()
     };
     let name_rect = painter.text(
-        pos2(arrow_rect.right() + 2.0, centre_y),
+        pos2(name_left, centre_y),
         Align2::LEFT_CENTER,
-        &name,
-        font,
+        name,
+        FontId::proportional(body_size),
         name_colour,
     );
 
-    // Right-aligned: age and the retained marker; the preview fills what is left between.
     let mut right = rect.right() - 4.0;
     if node.subtree_messages > 0 {
-        let elapsed = now_nanos - node.last_change_nanos;
+        let elapsed = context.now_nanos - node.last_change_nanos;
+        let age = format_age(elapsed);
         let age_rect = painter.text(
             pos2(right, centre_y),
             Align2::RIGHT_CENTER,
-            format_age(elapsed),
+            age,
             small.clone(),
             visuals.weak_text_color(),
         );
         right = age_rect.left() - 6.0;
-        let change_in = age_text_changes_in_nanos(elapsed);
+        // Ages in hours or days change too rarely to be worth a timer.
         if elapsed < 3600 * 1_000_000_000 {
+            let change_in = age_text_changes_in_nanos(elapsed);
             need.next_age_change_nanos = Some(
                 need.next_age_change_nanos
                     .map_or(change_in, |n| n.min(change_in)),
             );
         }
     }
-    let topic = node.topic.as_deref();
-    if let Some(topic) = topic
-        && let Some(latest) = topic.history.latest()
-        && latest.retained
-    {
+    let latest = node
+        .topic
+        .as_deref()
+        .and_then(|topic| topic.history.latest());
+    if latest.is_some_and(|message| message.retained) {
         let marker = painter.text(
             pos2(right, centre_y),
             Align2::RIGHT_CENTER,
@@ -392,81 +479,38 @@ fn row_ui(
     let middle = painter.with_clip_rect(
         Rect::from_x_y_ranges(x..=right.max(x), rect.y_range()).intersect(painter.clip_rect()),
     );
-    if row.has_children {
-        let summary = format!(
-            "{} topics · {} msgs",
+    let counts = if context.row.has_children {
+        format!(
+            "{} topics \u{b7} {} msgs",
             format_count(u64::from(node.subtree_topics)),
             format_count(node.subtree_messages)
-        );
-        let summary_rect = middle.text(
+        )
+    } else {
+        node.topic
+            .as_deref()
+            .map(|topic| format!("({})", format_count(topic.message_count)))
+            .unwrap_or_default()
+    };
+    if !counts.is_empty() {
+        let counts_rect = middle.text(
             pos2(x, centre_y),
             Align2::LEFT_CENTER,
-            summary,
-            small.clone(),
-            visuals.weak_text_color(),
-        );
-        x = summary_rect.right() + 8.0;
-    } else if let Some(topic) = topic {
-        let count_rect = middle.text(
-            pos2(x, centre_y),
-            Align2::LEFT_CENTER,
-            format!("({})", format_count(topic.message_count)),
+            counts,
             small,
             visuals.weak_text_color(),
         );
-        x = count_rect.right() + 8.0;
+        x = counts_rect.right() + 8.0;
     }
-    if let Some(latest) = topic.and_then(|topic| topic.history.latest()) {
+    if let Some(latest) = latest {
+        let preview = format!("= {}", latest.decoded.preview);
         middle.text(
             pos2(x, centre_y),
             Align2::LEFT_CENTER,
-            format!("= {}", latest.decoded.preview),
+            preview,
             mono,
             palette.preview,
         );
     }
-
-    if let Some(arrow) = &arrow
-        && arrow.clicked()
-    {
-        actions.push(UiAction::SetExpanded {
-            node: row.node,
-            expanded: !expanded,
-        });
-        return Some(true);
-    }
-    if response.double_clicked() && row.has_children {
-        actions.push(UiAction::SetExpanded {
-            node: row.node,
-            expanded: !expanded,
-        });
-    }
-    response.context_menu(|ui| {
-        if ui.button("Expand all below").clicked() {
-            actions.push(UiAction::ExpandAllBelow(row.node));
-            ui.close();
-        }
-        if row.has_children
-            && ui
-                .button(if expanded { "Collapse" } else { "Expand" })
-                .clicked()
-        {
-            actions.push(UiAction::SetExpanded {
-                node: row.node,
-                expanded: !expanded,
-            });
-            ui.close();
-        }
-        if ui.button("Copy topic path").clicked() {
-            ui.ctx().copy_text(tree.path(row.node));
-            ui.close();
-        }
-    });
-    if response.clicked() || response.secondary_clicked() {
-        actions.push(UiAction::SelectTopic(row.node));
-        return Some(true);
-    }
-    None
 }
 
 /// A level's name as shown; empty levels (`a//b`, a leading `/`) get a visible placeholder.
