@@ -17,7 +17,7 @@ use crate::model::secret::SecretBackend;
 use crate::model::settings::Settings;
 use crate::model::store::Store;
 use crate::mqtt::status::describe;
-use crate::mqtt::worker::WorkerStats;
+use crate::mqtt::worker::{WorkerCommand, WorkerStats};
 use crate::mqtt::{
     ConnectParams, ConnectionState, ConnectionStatus, Inbox, InboxStats, StatusCell, WorkerHandle,
 };
@@ -149,8 +149,11 @@ struct Connection {
     inbox: Arc<Inbox>,
     status: Arc<StatusCell>,
     worker_stats: Arc<WorkerStats>,
-    /// `None` after Disconnect; the inbox is still drained so nothing received is lost.
+    /// `None` once a disconnected worker has ended; the inbox is still drained so nothing
+    /// received is lost.
     worker: Option<WorkerHandle>,
+    /// Disconnect was asked for; the worker is finishing.
+    stopping: bool,
 }
 
 /// The whole application: explorer, connection, profiles, settings and their windows.
@@ -282,7 +285,7 @@ impl TopicScopeApp {
     /// Frame steps 1–2: applies waiting messages within the time budget and reads the status.
     pub fn before_frame(&mut self, ctx: &egui::Context) {
         let now = now_nanos();
-        let Some(connection) = &self.connection else {
+        let Some(connection) = &mut self.connection else {
             self.explorer
                 .set_status(status_view(None, InboxStats::default(), now));
             return;
@@ -295,6 +298,14 @@ impl TopicScopeApp {
         );
         if report.more_waiting {
             ctx.request_repaint();
+        }
+        if connection.stopping
+            && connection
+                .worker
+                .as_ref()
+                .is_some_and(|worker| !worker.running())
+        {
+            connection.worker = None;
         }
         let status = connection.status.snapshot();
         // The status cell has no waker: poll it while a worker runs (cheap, and only then).
@@ -366,7 +377,7 @@ impl TopicScopeApp {
             return ConnectionSummary::default();
         };
         ConnectionSummary {
-            active: connection.worker.is_some(),
+            active: connection.worker.is_some() && !connection.stopping,
             profile_name: connection.profile.name.clone(),
             health: self.explorer.status().health,
         }
@@ -504,6 +515,7 @@ impl TopicScopeApp {
                     status: worker.status.clone(),
                     worker_stats: worker.stats.clone(),
                     worker: Some(worker),
+                    stopping: false,
                 });
             }
             Err(error) => self
@@ -543,8 +555,13 @@ impl TopicScopeApp {
 
     /// Stops the worker; messages it already received are still applied.
     fn disconnect(&mut self) {
-        if let Some(connection) = &mut self.connection {
-            connection.worker = None;
+        if let Some(connection) = &mut self.connection
+            && let Some(worker) = &connection.worker
+        {
+            // Keep the handle until the thread ends, so the status shows the clean disconnect.
+            // If the queue is full, dropping the handle later still stops the worker.
+            worker.send(WorkerCommand::Stop);
+            connection.stopping = true;
         }
     }
 }

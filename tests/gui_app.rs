@@ -157,3 +157,31 @@ fn the_profiles_button_opens_the_profile_editor() {
     harness.run();
     harness.get_by_label("New profile");
 }
+
+#[test]
+fn disconnect_stops_the_connection_and_says_so() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut harness = harness(app(dir.path(), Startup::Auto));
+    let connected = step_until(&mut harness, Duration::from_secs(30), |app| {
+        app.explorer().status().connection.starts_with("Connected")
+    });
+    assert!(connected, "the demo connection did not come up within 30 s");
+
+    harness.get_by_label("Disconnect").click();
+    let disconnected = step_until(&mut harness, Duration::from_secs(30), |app| {
+        app.explorer()
+            .status()
+            .connection
+            .starts_with("Disconnected")
+    });
+    assert!(
+        disconnected,
+        "status: {}",
+        harness.state().explorer().status().connection
+    );
+    harness.run_steps(1);
+    assert!(
+        harness.query_by_label("Disconnect").is_none(),
+        "nothing left to disconnect"
+    );
+}

@@ -75,22 +75,17 @@ impl DetailsPanel {
             .show(ui, |ui| {
                 path_ui(ui, &path);
                 match store.topic(node) {
-                    Some(topic) => self.topic_ui(ui, store, node, &path, topic, now_nanos, actions),
+                    Some(topic) => self.topic_ui(ui, store, node, topic, now_nanos, actions),
                     None => inner_node_ui(ui, store, node),
                 }
             });
     }
 
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "one call site; bundling would only rename them"
-    )]
     fn topic_ui(
         &mut self,
         ui: &mut egui::Ui,
         store: &Store,
         node: NodeId,
-        path: &str,
         topic: &TopicState,
         now_nanos: Nanos,
         actions: &mut Vec<UiAction>,
@@ -123,7 +118,7 @@ impl DetailsPanel {
         if let Some(problem) = &message.decoded.problem {
             ui.colored_label(Palette::for_ui(ui).warning, problem);
         }
-        values_ui(ui, store, node, path, message, actions);
+        values_ui(ui, store, node, message, actions);
         ui.separator();
         self.payload_ui(ui, message);
         ui.separator();
@@ -303,7 +298,6 @@ fn values_ui(
     ui: &mut egui::Ui,
     store: &Store,
     node: NodeId,
-    path: &str,
     message: &Message,
     actions: &mut Vec<UiAction>,
 ) {
@@ -320,10 +314,7 @@ fn values_ui(
             for value in &message.decoded.values {
                 ui.label(RichText::new(value_key_label(&value.key)).monospace());
                 ui.label(RichText::new(format_value(value.value)).monospace());
-                let plotted = store
-                    .series()
-                    .any(|(_, series)| series.topic == path && series.key == value.key);
-                if plotted {
+                if store.find_series(node, &value.key).is_some() {
                     ui.add_enabled(false, egui::Button::new("Plotted"));
                 } else if ui.button("Add to plot").clicked() {
                     actions.push(UiAction::AddSeries {
