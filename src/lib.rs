@@ -3,10 +3,10 @@
 //! Layers (one-way): `model` (no UI, no network) ← `mqtt` (worker thread) ← `ui` (egui panels)
 //! ← `app` (wiring and per-frame order). `demo` runs the built-in broker and building simulator.
 
-pub mod model;
-pub mod mqtt;
 pub mod app;
 pub mod cli;
 pub mod demo;
-pub mod ui;
+pub mod model;
+pub mod mqtt;
 pub mod secrets;
+pub mod ui;

@@ -43,7 +43,10 @@ fn distinct_colours(png: &Path) -> u64 {
         .args(["-format", "%k", "info:"])
         .output()
         .expect("ImageMagick `convert` runs (scripts/test.sh installs it)");
-    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0)
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(0)
 }
 
 #[test]
@@ -51,7 +54,14 @@ fn demo_window_shows_a_drawn_explorer_under_xvfb() {
     let display = free_display();
     let _xvfb = KillOnDrop(
         Command::new("Xvfb")
-            .args([display.as_str(), "-screen", "0", "1400x900x24", "-nolisten", "tcp"])
+            .args([
+                display.as_str(),
+                "-screen",
+                "0",
+                "1400x900x24",
+                "-nolisten",
+                "tcp",
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -92,7 +102,10 @@ fn demo_window_shows_a_drawn_explorer_under_xvfb() {
             .map(|o| o.status.success() && !o.stdout.is_empty())
             .unwrap_or(false)
     });
-    assert!(window_found, "no window titled TopicScope appeared within 60 s");
+    assert!(
+        window_found,
+        "no window titled TopicScope appeared within 60 s"
+    );
 
     // Give the demo broker and simulator time to fill the tree, then look at the screen.
     let shot = home.path().join("shot.png");
@@ -106,7 +119,10 @@ fn demo_window_shows_a_drawn_explorer_under_xvfb() {
             .unwrap_or(false);
         ok && distinct_colours(&shot) > 64
     });
-    assert!(drawn, "the window stayed (nearly) blank: fewer than 64 distinct colours on screen");
+    assert!(
+        drawn,
+        "the window stayed (nearly) blank: fewer than 64 distinct colours on screen"
+    );
     assert!(
         app.0.try_wait().expect("query the app process").is_none(),
         "the app exited while showing the demo"

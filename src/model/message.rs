@@ -9,7 +9,9 @@ use super::payload::Decoded;
 pub type Nanos = i64;
 
 /// MQTT quality of service, independent of any client library.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 pub enum Qos {
     #[default]
     AtMostOnce,
@@ -56,9 +58,22 @@ pub struct Message {
 
 impl Message {
     /// Builds a message and decodes its payload (call this on the worker thread).
-    pub fn new(topic: String, payload: Bytes, qos: Qos, retained: bool, received_at_nanos: Nanos) -> Self {
+    pub fn new(
+        topic: String,
+        payload: Bytes,
+        qos: Qos,
+        retained: bool,
+        received_at_nanos: Nanos,
+    ) -> Self {
         let decoded = Decoded::from_payload(&topic, &payload);
-        Self { topic, payload, qos, retained, received_at_nanos, decoded }
+        Self {
+            topic,
+            payload,
+            qos,
+            retained,
+            received_at_nanos,
+            decoded,
+        }
     }
 }
 

@@ -1,22 +1,22 @@
 //! The UI-free core: topics, tree, payload decoding, histories, series, profiles.
 //! Must not depend on egui, tokio or rumqttc (a test enforces it).
 
-pub mod history;
-pub mod message;
-pub mod payload;
-pub mod profile;
-pub mod series;
-pub mod store;
-pub mod topic;
-pub mod tree;
-pub mod format;
-pub mod natural;
 pub mod aedifion;
+pub mod config_file;
+pub mod format;
 pub mod hash_id;
+pub mod history;
 pub mod influx;
 pub mod json_values;
 pub mod legacy;
-pub mod config_file;
+pub mod message;
+pub mod natural;
+pub mod payload;
+pub mod profile;
 pub mod profile_store;
 pub mod secret;
+pub mod series;
 pub mod settings;
+pub mod store;
+pub mod topic;
+pub mod tree;

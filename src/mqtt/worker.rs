@@ -338,10 +338,12 @@ impl Worker {
         match event {
             Event::Incoming(Packet::Publish(publish)) => {
                 let qos = qos_from_rumqttc(publish.qos);
-                // Decoding happens here, on the worker thread (Message::new); the payload is shared.
+                // Decoding happens here, on the worker thread (Message::new). The payload is
+                // copied out: rumqttc hands out slices of its read buffer, and keeping such a
+                // slice in a topic's history would pin the whole buffer chunk in memory.
                 let message = Message::new(
                     publish.topic,
-                    publish.payload,
+                    bytes::Bytes::copy_from_slice(&publish.payload),
                     qos,
                     publish.retain,
                     now_nanos(),
