@@ -57,6 +57,10 @@ pub struct Node {
     children: ChildList,
 }
 
+/// New nodes above this depth start expanded, so a first look shows real topics
+/// (`lbg01` → `demo_building` → datapoints) instead of one collapsed row per first level.
+pub const AUTO_EXPANDED_DEPTH: u16 = 2;
+
 impl Node {
     fn new(name: &str, parent: Option<NodeId>, depth: u16) -> Self {
         Self {
@@ -67,7 +71,7 @@ impl Node {
             subtree_messages: 0,
             subtree_topics: 0,
             last_change_nanos: 0,
-            expanded: false,
+            expanded: depth < AUTO_EXPANDED_DEPTH,
             children: ChildList::default(),
         }
     }
@@ -782,6 +786,7 @@ mod tests {
     #[test]
     fn rows_follow_expansion_state() {
         let mut tree = tree_with(&["a/b/c", "a/d", "e"]);
+        tree.collapse_all();
         assert_eq!(row_paths(&mut tree, &TreeFilter::None), ["a", "e"]);
         let a = tree.find("a").unwrap();
         tree.set_expanded(a, true);
@@ -806,6 +811,19 @@ mod tests {
         );
         tree.collapse_all();
         assert_eq!(row_paths(&mut tree, &TreeFilter::None), ["a", "e"]);
+    }
+
+    #[test]
+    fn the_first_two_levels_start_expanded_so_topics_show_at_once() {
+        let mut tree = tree_with(&["lbg01/demo_building/0OHgK8nP/x"]);
+        assert_eq!(
+            row_paths(&mut tree, &TreeFilter::None),
+            [
+                "lbg01",
+                "lbg01/demo_building",
+                "lbg01/demo_building/0OHgK8nP"
+            ]
+        );
     }
 
     #[test]
@@ -841,6 +859,7 @@ mod tests {
     #[test]
     fn rows_are_rebuilt_when_structure_expansion_or_filter_change() {
         let mut tree = tree_with(&["a/b"]);
+        tree.collapse_all();
         assert_eq!(row_paths(&mut tree, &TreeFilter::None), ["a"]);
         add_message(&mut tree, "c", 1);
         assert_eq!(row_paths(&mut tree, &TreeFilter::None), ["a", "c"]);
