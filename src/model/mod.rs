@@ -14,6 +14,7 @@ pub mod natural;
 pub mod payload;
 pub mod profile;
 pub mod profile_store;
+pub mod rates;
 pub mod secret;
 pub mod series;
 pub mod settings;

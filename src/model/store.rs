@@ -17,6 +17,7 @@ use bytes::Bytes;
 use super::history::{EvictOldest, HistoryLimits, Trimmed, estimated_message_bytes};
 use super::message::{Message, Nanos, Qos};
 use super::payload::ValueKey;
+use super::rates::{RankBy, Ranking, RateWindow, Rates};
 use super::series::{Series, TimeSource};
 use super::tree::{Node, NodeId, TopicTree};
 
@@ -147,6 +148,8 @@ pub struct Store {
     tree_bytes: usize,
     /// Estimate of all messages held in histories ([`estimated_message_bytes`] summed).
     message_bytes: usize,
+    /// Message and byte rates per node, for the busiest-topics view (see `rates.rs`).
+    rates: Rates,
 }
 
 impl Store {
@@ -209,6 +212,8 @@ impl Store {
             self.tree_bytes += TOPIC_STATE_BYTES;
         }
         self.plot_values(node, &message);
+        self.rates
+            .record(&self.tree, node, message.payload.len(), received_at_nanos);
         self.push_to_history(node, message);
         self.tree.record_message(node, received_at_nanos);
         self.stats.messages_applied += 1;
@@ -320,6 +325,23 @@ impl Store {
         self.stats.series_points += series.len() as u64;
         self.series[position].series = series;
         self.update_bytes_held();
+    }
+
+    /// Message and byte rates per topic and subtree, and the first and last message times.
+    pub fn rates(&self) -> &Rates {
+        &self.rates
+    }
+
+    /// The busiest topics and subtrees, recomputed at most once per second (see [`Rates`]).
+    pub fn refresh_busiest(
+        &mut self,
+        window: RateWindow,
+        by: RankBy,
+        limit: usize,
+        now_nanos: Nanos,
+    ) -> &Ranking {
+        self.rates
+            .refresh_ranking(&self.tree, window, by, limit, now_nanos)
     }
 
     /// The counters, kept up to date incrementally.
