@@ -19,5 +19,6 @@ pub mod secret;
 pub mod series;
 pub mod settings;
 pub mod store;
+pub mod swop;
 pub mod topic;
 pub mod tree;
