@@ -229,6 +229,7 @@ pub(crate) mod tests {
                 preview: payload.to_owned(),
                 values: Vec::new(),
                 problem: None,
+                aedifion: None,
             },
         }
     }

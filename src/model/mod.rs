@@ -3,6 +3,8 @@
 
 pub mod aedifion;
 pub mod config_file;
+pub mod controls;
+pub mod datapoints;
 pub mod format;
 pub mod hash_id;
 pub mod history;
@@ -18,6 +20,7 @@ pub mod rates;
 pub mod secret;
 pub mod series;
 pub mod settings;
+pub mod staleness;
 pub mod store;
 pub mod swop;
 pub mod topic;

@@ -12,6 +12,8 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 
 use super::aedifion::{self, TopicFamily};
+use super::controls::SwopFacts;
+use super::datapoints::{AedifionFacts, MetaFacts};
 use super::influx::{self, FieldValue, InfluxError};
 use super::json_values;
 use super::legacy;
@@ -80,6 +82,8 @@ pub struct Decoded {
     pub values: Vec<ExtractedValue>,
     /// Why the payload is not what it looked like (e.g. a malformed Influx line), for the UI.
     pub problem: Option<String>,
+    /// What the datapoint registry needs from a META or SWOP message (boxed: rare and larger).
+    pub aedifion: Option<Box<AedifionFacts>>,
 }
 
 /// Maximum length of [`Decoded::preview`] in characters.
@@ -123,6 +127,7 @@ impl Decoded {
             preview,
             values: Vec::new(),
             problem: None,
+            aedifion: None,
         }
     }
 
@@ -175,6 +180,8 @@ fn decode_meta(text: &str) -> Decoded {
             preview: one_line_preview(&summary.preview()),
             values: Vec::new(),
             problem: summary.problem.map(|problem| problem.to_string()),
+            aedifion: MetaFacts::from_document(&document)
+                .map(|facts| Box::new(AedifionFacts::Meta(facts))),
         },
         None => {
             decode_json_or_text(text).with_problem("metadata on META/… must be one JSON object")
@@ -211,6 +218,8 @@ fn decode_controls(text: &str) -> Decoded {
             .map(|found| found.values)
             .unwrap_or_default(),
         problem,
+        aedifion: SwopFacts::from_document(&document)
+            .map(|facts| Box::new(AedifionFacts::Swop(facts))),
     }
 }
 
@@ -237,6 +246,7 @@ fn decode_time_series(text: &str) -> Decoded {
                 timestamp_nanos: None,
             }],
             problem: None,
+            aedifion: None,
         };
     }
     if let Some(decoded) = decode_json(text) {
@@ -270,6 +280,7 @@ fn decode_json(text: &str) -> Option<Decoded> {
         preview: one_line_preview(text),
         values: found.values,
         problem,
+        aedifion: None,
     })
 }
 
@@ -292,6 +303,7 @@ fn decode_legacy(record: legacy::LegacyRecord) -> Decoded {
             timestamp_nanos: Some(record.timestamp_nanos),
         }],
         problem: None,
+        aedifion: None,
     }
 }
 
@@ -346,6 +358,7 @@ fn decode_influx(text: &str) -> InfluxOutcome<'_> {
         preview: one_line_preview(&preview),
         values,
         problem,
+        aedifion: None,
     })
 }
 

@@ -14,6 +14,7 @@ use std::sync::LazyLock;
 
 use bytes::Bytes;
 
+use super::datapoints::Datapoints;
 use super::history::{EvictOldest, HistoryLimits, Trimmed, estimated_message_bytes};
 use super::message::{Message, Nanos, Qos};
 use super::payload::ValueKey;
@@ -150,6 +151,8 @@ pub struct Store {
     message_bytes: usize,
     /// Message and byte rates per node, for the busiest-topics view (see `rates.rs`).
     rates: Rates,
+    /// aedifion datapoints, names, metadata, staleness and the controls timeline.
+    datapoints: Datapoints,
 }
 
 impl Store {
@@ -211,6 +214,7 @@ impl Store {
             self.stats.topics += 1;
             self.tree_bytes += TOPIC_STATE_BYTES;
         }
+        self.datapoints.observe(&mut self.tree, node, &message);
         self.plot_values(node, &message);
         self.rates
             .record(&self.tree, node, message.payload.len(), received_at_nanos);
@@ -224,6 +228,16 @@ impl Store {
     /// The topic tree.
     pub fn tree(&self) -> &TopicTree {
         &self.tree
+    }
+
+    /// What is known about aedifion datapoints, projects and controls.
+    pub fn datapoints(&self) -> &Datapoints {
+        &self.datapoints
+    }
+
+    /// The tree mutably (for its row cache) together with the datapoint registry, for the tree view.
+    pub fn tree_and_datapoints_mut(&mut self) -> (&mut TopicTree, &Datapoints) {
+        (&mut self.tree, &self.datapoints)
     }
 
     /// The topic tree, mutably (expansion, row cache).

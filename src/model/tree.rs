@@ -256,6 +256,9 @@ pub struct TopicTree {
     path_index: HashMap<u64, NodeId, BuildHasherDefault<PrehashedHasher>>,
     /// Randomly keyed, so outside input cannot aim for collisions.
     path_hasher: RandomState,
+    /// Extra names nodes are known by (aedifion datapoint names of hashed topics), matched by
+    /// the substring filter like the path.
+    labels: HashMap<NodeId, Box<str>>,
 }
 
 /// A hasher for keys that already are well-mixed 64-bit hashes.
@@ -290,6 +293,7 @@ impl TopicTree {
             cache: RowCache::default(),
             path_index: HashMap::default(),
             path_hasher: RandomState::new(),
+            labels: HashMap::new(),
         }
     }
 
@@ -458,6 +462,22 @@ impl TopicTree {
         // On a collision the first path keeps the slot; the other takes the slow path.
         self.path_index.entry(hash).or_insert(current);
         Some(current)
+    }
+
+    /// Gives `id` a label (e.g. the datapoint name of a hashed topic) that the substring filter
+    /// matches as well as the path. Unknown ids are ignored.
+    pub fn set_label(&mut self, id: NodeId, label: &str) {
+        if id.index() >= self.nodes.len() || self.label(id) == Some(label) {
+            return;
+        }
+        self.labels.insert(id, label.into());
+        // The label can make the node match the current filter.
+        self.generation += 1;
+    }
+
+    /// The label of `id`, if one was set.
+    pub fn label(&self, id: NodeId) -> Option<&str> {
+        self.labels.get(&id).map(|label| &**label)
     }
 
     /// Number of paths in the fast lookup index (for the memory estimate).
@@ -640,7 +660,12 @@ impl TopicTree {
             }
             path.extend(node.name.chars().flat_map(char::to_lowercase));
             // Below a match every path contains the match's path, so it matches too.
-            let matched = parent_matched || path.contains(needle);
+            let matched = parent_matched
+                || path.contains(needle)
+                || self
+                    .labels
+                    .get(&id)
+                    .is_some_and(|label| label.to_lowercase().contains(needle));
             if matched {
                 self.mark_visible(flags, id);
             }
@@ -823,6 +848,20 @@ mod tests {
                 "lbg01/demo_building",
                 "lbg01/demo_building/0OHgK8nP"
             ]
+        );
+    }
+
+    #[test]
+    fn the_substring_filter_also_matches_node_labels() {
+        let mut tree = tree_with(&["lbg01/hq/0OHgK8nP", "lbg01/hq/Zz000000"]);
+        let hashed = tree.find("lbg01/hq/0OHgK8nP").unwrap();
+        let filter = TreeFilter::parse("temphall");
+        assert!(row_paths(&mut tree, &filter).is_empty());
+        tree.set_label(hashed, "AS11-239291_C'Btr06'TempHall");
+        assert_eq!(tree.label(hashed), Some("AS11-239291_C'Btr06'TempHall"));
+        assert_eq!(
+            row_paths(&mut tree, &filter),
+            ["lbg01", "lbg01/hq", "lbg01/hq/0OHgK8nP"]
         );
     }
 

@@ -1,0 +1,860 @@
+//! The datapoint registry: what the explorer has learned about aedifion datapoints from the
+//! traffic itself (reference §4.2, §5).
+//!
+//! - **Names for hashed topics.** An edge device publishes datapoint `name` on
+//!   `<lbg>/<project>/<hash_id>` with `name` as the line-protocol measurement. When a topic's
+//!   postfix is a hash id of a measurement it carries (either base62 variant), the topic is
+//!   labelled with the name and the postfix length is the project's hash id length. Metadata on
+//!   `META/<lbg>/<project>[/<hash>]` names datapoints too: their hash ids (under the detected
+//!   length, both variants) are indexed so a topic is labelled as soon as it appears. A postfix
+//!   that is the hash of nothing seen is left alone.
+//! - **Observations.** Every line-protocol measurement in a message is an observation of its
+//!   datapoint (a multi-line message observes several), which feeds its [`Activity`] (last seen,
+//!   typical interval, staleness).
+//! - **Metadata** (units, description, object type, source, other tags) attaches to the datapoint.
+//! - **Controls**: SWOP messages go to the [`ControlsTimeline`].
+//!
+//! Cost per message: hash-map lookups; a SHA-1 only the first time a topic shows a measurement
+//! (the verdict is remembered per topic). Nothing is parsed here: the worker decoded the payload.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use super::aedifion::{CONTROLS_PREFIX, META_PREFIX, TopicFamily, topic_family};
+use super::controls::{ControlsTimeline, SwopFacts};
+use super::hash_id::{self, DEFAULT_HASH_ID_LENGTH, HASH_ID_LENGTHS};
+use super::message::{Message, Nanos};
+use super::payload::ValueKey;
+use super::staleness::{self, Activity, Staleness};
+use super::tree::{NodeId, TopicTree};
+
+/// Characters kept of one metadata value (tag values may be arbitrarily long).
+const MAX_META_VALUE_CHARS: usize = 2_000;
+/// Tags kept per metadata message.
+const MAX_META_TAGS: usize = 200;
+/// Datapoints the registry holds at most (a hostile broker cannot grow it without bound).
+pub const MAX_DATAPOINTS: usize = 2_000_000;
+
+/// What the worker decoded from an aedifion JSON message for the registry. Kept boxed in
+/// [`Decoded`](super::payload::Decoded), so other payloads pay one pointer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AedifionFacts {
+    /// A metadata message (`META/…`).
+    Meta(MetaFacts),
+    /// A SWOP message (`CONTROLS/…`).
+    Swop(SwopFacts),
+}
+
+/// A metadata message: `name`, the keys the explorer shows, and the rest as tags (§5.3).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MetaFacts {
+    /// The device or datapoint described.
+    pub name: Option<Box<str>>,
+    /// `device`, or the datapoint's BACnet object type.
+    pub objtype: Option<Box<str>>,
+    /// Engineering units (empty text counts as none).
+    pub units: Option<Box<str>>,
+    /// Free-text description.
+    pub description: Option<Box<str>>,
+    /// Origin of the metadata, e.g. `BACnet`.
+    pub source: Option<Box<str>>,
+    /// `logInterval` as written (BACnet: hundredths of a second).
+    pub log_interval: Option<Box<str>>,
+    /// Every other key, sorted by key, values as text (nested JSON written compactly).
+    pub tags: Vec<(Box<str>, Box<str>)>,
+}
+
+impl MetaFacts {
+    /// Reads a metadata document; `None` unless it is a JSON object.
+    pub fn from_document(document: &Value) -> Option<MetaFacts> {
+        let members = document.as_object()?;
+        let mut facts = MetaFacts::default();
+        for (key, value) in members {
+            let text = meta_text(value);
+            let slot = match key.as_str() {
+                "name" if value.is_string() => &mut facts.name,
+                "objtype" => &mut facts.objtype,
+                "units" => &mut facts.units,
+                "description" => &mut facts.description,
+                "source" => &mut facts.source,
+                "logInterval" => &mut facts.log_interval,
+                _ => {
+                    if facts.tags.len() < MAX_META_TAGS {
+                        facts.tags.push((key.as_str().into(), text));
+                    }
+                    continue;
+                }
+            };
+            *slot = Some(text);
+        }
+        facts.units = facts.units.filter(|units| !units.trim().is_empty());
+        Some(facts)
+    }
+
+    /// True when the message describes a device rather than a datapoint.
+    pub fn is_device(&self) -> bool {
+        self.objtype.as_deref() == Some("device")
+    }
+
+    /// `logInterval` in nanoseconds (see [`staleness::log_interval_nanos`]).
+    pub fn log_interval_nanos(&self) -> Option<Nanos> {
+        self.log_interval
+            .as_deref()
+            .and_then(staleness::log_interval_nanos)
+    }
+}
+
+fn meta_text(value: &Value) -> Box<str> {
+    let text = match value {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    };
+    match text.char_indices().nth(MAX_META_VALUE_CHARS) {
+        Some((cut, _)) => format!("{}…", &text[..cut]).into(),
+        None => text.into(),
+    }
+}
+
+/// Index of a datapoint in the registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DatapointId(pub u32);
+
+/// Index of a project in the registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ProjectId(pub u32);
+
+/// One datapoint of a project.
+#[derive(Debug, Clone)]
+pub struct Datapoint {
+    /// The full datapoint name (the line-protocol measurement).
+    pub name: Box<str>,
+    /// The project it belongs to.
+    pub project: ProjectId,
+    /// The topic postfix it is published on, once known.
+    pub hash_id: Option<Box<str>>,
+    /// Its time-series topic node, once seen.
+    pub topic: Option<NodeId>,
+    /// The newest metadata for it.
+    pub meta: Option<Box<MetaFacts>>,
+    /// Arrivals, for last-seen age and staleness.
+    pub activity: Activity,
+}
+
+impl Datapoint {
+    /// Engineering units from the metadata.
+    pub fn units(&self) -> Option<&str> {
+        self.meta.as_deref()?.units.as_deref()
+    }
+
+    /// The typical interval: learned from arrivals, else the metadata's `logInterval`.
+    pub fn interval_nanos(&self) -> Option<Nanos> {
+        let from_meta = self.meta.as_deref().and_then(MetaFacts::log_interval_nanos);
+        self.activity.interval_nanos(from_meta)
+    }
+
+    /// Whether it is overdue at `now_nanos`.
+    pub fn staleness(&self, now_nanos: Nanos) -> Staleness {
+        self.activity.staleness(self.interval_nanos(), now_nanos)
+    }
+}
+
+/// One aedifion project (`<lbg>/<project_handle>`).
+#[derive(Debug, Clone)]
+pub struct Project {
+    /// First topic level.
+    pub load_balancing_group: Box<str>,
+    /// Second topic level.
+    pub project_handle: Box<str>,
+    /// The hash id length seen on a confirmed match, if any.
+    pub detected_hash_id_length: Option<usize>,
+    /// Devices named by metadata with `objtype` `device`.
+    pub devices: Vec<Box<str>>,
+    names: HashMap<Box<str>, DatapointId>,
+    /// Hash id → datapoint, for datapoints named by metadata (pre-labelling).
+    hashes: HashMap<Box<str>, DatapointId>,
+    /// The length `hashes` was computed with.
+    hashes_length: usize,
+}
+
+impl Project {
+    /// The detected hash id length, else aedifion's default.
+    pub fn hash_id_length(&self) -> usize {
+        self.detected_hash_id_length
+            .unwrap_or(DEFAULT_HASH_ID_LENGTH)
+    }
+
+    /// Number of datapoints known in this project.
+    pub fn datapoint_count(&self) -> usize {
+        self.names.len()
+    }
+}
+
+/// What a tree node is in the aedifion hierarchy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeRole {
+    /// `<lbg>`.
+    LoadBalancingGroup,
+    /// `<lbg>/<project>`.
+    Project(ProjectId),
+    /// `<lbg>/<project>/<hash_id>` of a datapoint.
+    Datapoint(DatapointId),
+    /// `META`.
+    MetaFamily,
+    /// `CONTROLS`.
+    ControlsFamily,
+    /// `META/<lbg>/<project>`: the project's metadata topic.
+    ProjectMetadata(ProjectId),
+    /// `META/<lbg>/<project>/<hash>`: one datapoint's metadata.
+    DatapointMetadata(DatapointId),
+    /// `CONTROLS/<lbg>/<project>[/…]`: the project's SWOP topic.
+    ProjectControls(ProjectId),
+}
+
+/// Verdict remembered for a topic whose postfix matched nothing, so the hash is not redone.
+#[derive(Debug, Clone)]
+struct Unmatched {
+    measurement: Box<str>,
+}
+
+/// Everything learned about aedifion projects and datapoints. Lives in the store.
+#[derive(Debug, Default)]
+pub struct Datapoints {
+    projects: Vec<Project>,
+    /// `"<lbg>/<project>"` → project.
+    project_index: HashMap<Box<str>, ProjectId>,
+    datapoints: Vec<Datapoint>,
+    roles: HashMap<NodeId, NodeRole>,
+    unmatched: HashMap<NodeId, Unmatched>,
+    controls: ControlsTimeline,
+}
+
+/// `lbg/project/postfix` split at its first two slashes (the postfix may hold none).
+fn split_project_topic(topic: &str) -> Option<(&str, &str)> {
+    let first = topic.find('/')?;
+    let second = first + 1 + topic[first + 1..].find('/')?;
+    let (project_key, postfix) = (&topic[..second], &topic[second + 1..]);
+    let valid = first > 0 && second > first + 1 && !postfix.is_empty() && !postfix.contains('/');
+    valid.then_some((project_key, postfix))
+}
+
+/// `lbg/project` of a topic below `META/` or `CONTROLS/`, and what follows it.
+fn split_family_topic<'a>(topic: &'a str, prefix: &str) -> Option<(&'a str, Option<&'a str>)> {
+    let rest = topic.strip_prefix(prefix)?.strip_prefix('/')?;
+    match rest.match_indices('/').nth(1) {
+        Some((cut, _)) => Some((&rest[..cut], Some(&rest[cut + 1..]))),
+        None => rest.contains('/').then_some((rest, None)),
+    }
+}
+
+impl Datapoints {
+    /// Learns from one message that was just stored at `node` (its topic's node in `tree`).
+    /// Labels the tree with datapoint names it learns.
+    pub fn observe(&mut self, tree: &mut TopicTree, node: NodeId, message: &Message) {
+        match topic_family(&message.topic) {
+            TopicFamily::TimeSeries => self.observe_time_series(tree, node, message),
+            TopicFamily::Meta => self.observe_meta(tree, node, message),
+            TopicFamily::Controls => self.observe_controls(tree, node, message),
+        }
+    }
+
+    fn observe_time_series(&mut self, tree: &mut TopicTree, node: NodeId, message: &Message) {
+        let mut seen: Vec<&str> = Vec::new();
+        for value in &message.decoded.values {
+            if let ValueKey::InfluxField { measurement, .. } = &value.key
+                && !seen.contains(&measurement.as_str())
+            {
+                seen.push(measurement);
+            }
+        }
+        let Some((project_key, postfix)) = split_project_topic(&message.topic) else {
+            // Not `<lbg>/<project>/<postfix>`: observations still count, but need a project.
+            return;
+        };
+        if seen.is_empty() && !self.roles.contains_key(&node) {
+            // A payload without a measurement (e.g. a number): metadata may still name it.
+            if let Some(&project) = self.project_index.get(project_key) {
+                self.link_by_hash(tree, project, node, postfix);
+            }
+            return;
+        }
+        let mut project = None;
+        for measurement in seen {
+            let project = *project.get_or_insert_with(|| self.project_for(project_key));
+            let Some(datapoint) = self.datapoint_for(project, measurement) else {
+                return;
+            };
+            self.datapoints[datapoint.0 as usize]
+                .activity
+                .record(message.received_at_nanos);
+            self.match_topic(tree, node, postfix, datapoint);
+        }
+    }
+
+    /// Links `node` to `datapoint` if its postfix is the datapoint's hash id (checked once).
+    fn match_topic(
+        &mut self,
+        tree: &mut TopicTree,
+        node: NodeId,
+        postfix: &str,
+        datapoint: DatapointId,
+    ) {
+        if self.roles.contains_key(&node) {
+            return;
+        }
+        let name = &self.datapoints[datapoint.0 as usize].name;
+        if self
+            .unmatched
+            .get(&node)
+            .is_some_and(|unmatched| unmatched.measurement == *name)
+        {
+            return;
+        }
+        if hash_id::is_hash_id_of(postfix, name) && HASH_ID_LENGTHS.contains(&postfix.len()) {
+            self.unmatched.remove(&node);
+            let project = self.datapoints[datapoint.0 as usize].project;
+            self.detect_hash_id_length(project, postfix.len());
+            self.link_topic(tree, node, datapoint);
+        } else {
+            self.unmatched.insert(
+                node,
+                Unmatched {
+                    measurement: name.clone(),
+                },
+            );
+        }
+    }
+
+    /// Links a topic to a datapoint named by metadata under this hash id, if any.
+    fn link_by_hash(
+        &mut self,
+        tree: &mut TopicTree,
+        project: ProjectId,
+        node: NodeId,
+        postfix: &str,
+    ) {
+        if let Some(&datapoint) = self.projects[project.0 as usize].hashes.get(postfix) {
+            self.link_topic(tree, node, datapoint);
+        }
+    }
+
+    fn link_topic(&mut self, tree: &mut TopicTree, node: NodeId, datapoint: DatapointId) {
+        let entry = &mut self.datapoints[datapoint.0 as usize];
+        entry.topic = Some(node);
+        if entry.hash_id.is_none() {
+            entry.hash_id = Some(tree.node(node).name.clone());
+        }
+        let project = entry.project;
+        tree.set_label(node, &entry.name);
+        self.roles.insert(node, NodeRole::Datapoint(datapoint));
+        self.label_project_levels(tree, node, project);
+    }
+
+    /// Marks the project and load-balancing group nodes above a datapoint topic.
+    fn label_project_levels(&mut self, tree: &TopicTree, node: NodeId, project: ProjectId) {
+        let Some(project_node) = tree.parent_of(node) else {
+            return;
+        };
+        self.roles
+            .entry(project_node)
+            .or_insert(NodeRole::Project(project));
+        if let Some(group_node) = tree.parent_of(project_node) {
+            self.roles
+                .entry(group_node)
+                .or_insert(NodeRole::LoadBalancingGroup);
+        }
+    }
+
+    fn observe_meta(&mut self, tree: &mut TopicTree, node: NodeId, message: &Message) {
+        self.label_family_root(tree, node, NodeRole::MetaFamily);
+        let Some((project_key, below)) = split_family_topic(&message.topic, META_PREFIX) else {
+            return;
+        };
+        let project = self.project_for(project_key);
+        if below.is_none() {
+            self.roles
+                .entry(node)
+                .or_insert(NodeRole::ProjectMetadata(project));
+        }
+        let Some(AedifionFacts::Meta(facts)) = message.decoded.aedifion.as_deref() else {
+            return;
+        };
+        let Some(name) = facts.name.as_deref() else {
+            return;
+        };
+        if facts.is_device() {
+            let devices = &mut self.projects[project.0 as usize].devices;
+            if !devices.iter().any(|known| **known == *name) && devices.len() < MAX_META_TAGS {
+                devices.push(name.into());
+            }
+            return;
+        }
+        let Some(datapoint) = self.datapoint_for(project, name) else {
+            return;
+        };
+        self.datapoints[datapoint.0 as usize].meta = Some(Box::new(facts.clone()));
+        if let Some(hash) = below.filter(|hash| !hash.contains('/')) {
+            if hash_id::is_hash_id_of(hash, name) && HASH_ID_LENGTHS.contains(&hash.len()) {
+                self.detect_hash_id_length(project, hash.len());
+            }
+            self.projects[project.0 as usize]
+                .hashes
+                .insert(hash.into(), datapoint);
+            self.roles
+                .insert(node, NodeRole::DatapointMetadata(datapoint));
+            tree.set_label(node, name);
+        }
+        self.index_hashes(project, datapoint);
+        self.link_known_topics(tree, project, datapoint);
+    }
+
+    /// Indexes the hash ids of a datapoint named by metadata, under the project's length.
+    fn index_hashes(&mut self, project: ProjectId, datapoint: DatapointId) {
+        let length = self.projects[project.0 as usize].hash_id_length();
+        let name = &self.datapoints[datapoint.0 as usize].name;
+        let candidates = hash_id::hash_id_candidates(name, length);
+        let entry = &mut self.projects[project.0 as usize];
+        for candidate in candidates {
+            entry.hashes.entry(candidate.into()).or_insert(datapoint);
+        }
+    }
+
+    /// Labels a datapoint's time-series topic if it already exists but was not matched yet.
+    fn link_known_topics(
+        &mut self,
+        tree: &mut TopicTree,
+        project: ProjectId,
+        datapoint: DatapointId,
+    ) {
+        if self.datapoints[datapoint.0 as usize].topic.is_some() {
+            return;
+        }
+        let entry = &self.projects[project.0 as usize];
+        let length = entry.hash_id_length();
+        let prefix = format!("{}/{}", entry.load_balancing_group, entry.project_handle);
+        let name = &self.datapoints[datapoint.0 as usize].name;
+        for candidate in hash_id::hash_id_candidates(name, length) {
+            if let Some(node) = tree.find(&format!("{prefix}/{candidate}"))
+                && tree.node(node).is_topic()
+                && !self.roles.contains_key(&node)
+            {
+                self.link_topic(tree, node, datapoint);
+                return;
+            }
+        }
+    }
+
+    /// Records a confirmed hash id length; re-indexes metadata names if it changed.
+    fn detect_hash_id_length(&mut self, project: ProjectId, length: usize) {
+        let entry = &mut self.projects[project.0 as usize];
+        entry.detected_hash_id_length = Some(length);
+        if entry.hashes_length == length {
+            return;
+        }
+        entry.hashes_length = length;
+        let named: Vec<DatapointId> = entry.names.values().copied().collect();
+        for datapoint in named {
+            if self.datapoints[datapoint.0 as usize].meta.is_some() {
+                self.index_hashes(project, datapoint);
+            }
+        }
+    }
+
+    fn observe_controls(&mut self, tree: &mut TopicTree, node: NodeId, message: &Message) {
+        self.label_family_root(tree, node, NodeRole::ControlsFamily);
+        if let Some((project_key, _)) = split_family_topic(&message.topic, CONTROLS_PREFIX) {
+            let project = self.project_for(project_key);
+            self.roles
+                .entry(node)
+                .or_insert(NodeRole::ProjectControls(project));
+        }
+        if let Some(AedifionFacts::Swop(facts)) = message.decoded.aedifion.as_deref() {
+            self.controls.record(node, facts, message.received_at_nanos);
+        }
+    }
+
+    /// Marks the first level (`META`, `CONTROLS`) above `node`.
+    fn label_family_root(&mut self, tree: &TopicTree, node: NodeId, role: NodeRole) {
+        let mut current = node;
+        while let Some(parent) = tree.parent_of(current) {
+            if parent == NodeId::ROOT {
+                self.roles.entry(current).or_insert(role);
+                return;
+            }
+            current = parent;
+        }
+    }
+
+    fn project_for(&mut self, project_key: &str) -> ProjectId {
+        if let Some(&project) = self.project_index.get(project_key) {
+            return project;
+        }
+        let id = ProjectId(u32::try_from(self.projects.len()).unwrap_or(u32::MAX));
+        let (group, handle) = project_key.split_once('/').unwrap_or((project_key, ""));
+        self.projects.push(Project {
+            load_balancing_group: group.into(),
+            project_handle: handle.into(),
+            detected_hash_id_length: None,
+            devices: Vec::new(),
+            names: HashMap::new(),
+            hashes: HashMap::new(),
+            hashes_length: DEFAULT_HASH_ID_LENGTH,
+        });
+        self.project_index.insert(project_key.into(), id);
+        id
+    }
+
+    /// The datapoint `name` of `project`, created on first sight (`None` when the registry is full).
+    fn datapoint_for(&mut self, project: ProjectId, name: &str) -> Option<DatapointId> {
+        let entry = &mut self.projects[project.0 as usize];
+        if let Some(&datapoint) = entry.names.get(name) {
+            return Some(datapoint);
+        }
+        if self.datapoints.len() >= MAX_DATAPOINTS {
+            return None;
+        }
+        let id = DatapointId(u32::try_from(self.datapoints.len()).ok()?);
+        entry.names.insert(name.into(), id);
+        self.datapoints.push(Datapoint {
+            name: name.into(),
+            project,
+            hash_id: None,
+            topic: None,
+            meta: None,
+            activity: Activity::default(),
+        });
+        Some(id)
+    }
+
+    /// The role of a tree node in the aedifion hierarchy, if it has one.
+    pub fn role(&self, node: NodeId) -> Option<NodeRole> {
+        self.roles.get(&node).copied()
+    }
+
+    /// The datapoint a time-series or per-datapoint metadata topic belongs to.
+    pub fn datapoint_of_topic(&self, node: NodeId) -> Option<(DatapointId, &Datapoint)> {
+        match self.role(node)? {
+            NodeRole::Datapoint(id) | NodeRole::DatapointMetadata(id) => {
+                Some((id, self.datapoint(id)?))
+            }
+            _ => None,
+        }
+    }
+
+    /// One datapoint.
+    pub fn datapoint(&self, id: DatapointId) -> Option<&Datapoint> {
+        self.datapoints.get(id.0 as usize)
+    }
+
+    /// One project.
+    pub fn project(&self, id: ProjectId) -> Option<&Project> {
+        self.projects.get(id.0 as usize)
+    }
+
+    /// Every project, in order of first sight.
+    pub fn projects(&self) -> impl Iterator<Item = (ProjectId, &Project)> {
+        self.projects
+            .iter()
+            .enumerate()
+            .map(|(index, project)| (ProjectId(index as u32), project))
+    }
+
+    /// Number of datapoints known.
+    pub fn len(&self) -> usize {
+        self.datapoints.len()
+    }
+
+    /// True when no datapoint is known.
+    pub fn is_empty(&self) -> bool {
+        self.datapoints.is_empty()
+    }
+
+    /// The datapoint measured as `measurement` in the project of `topic` (`<lbg>/<project>/…`).
+    pub fn by_measurement(&self, topic: &str, measurement: &str) -> Option<&Datapoint> {
+        let (project_key, _) = split_project_topic(topic)?;
+        let project = self.project_index.get(project_key)?;
+        let id = self.projects[project.0 as usize].names.get(measurement)?;
+        self.datapoint(*id)
+    }
+
+    /// Time-series topics whose datapoint is stale at `now_nanos`, in datapoint order. O(datapoints).
+    pub fn stale_topics(&self, now_nanos: Nanos) -> Vec<NodeId> {
+        self.datapoints
+            .iter()
+            .filter(|datapoint| datapoint.staleness(now_nanos) == Staleness::Stale)
+            .filter_map(|datapoint| datapoint.topic)
+            .collect()
+    }
+
+    /// The controls timeline.
+    pub fn controls(&self) -> &ControlsTimeline {
+        &self.controls
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::hash_id::{Base62Variant, hash_id, hash_id_with};
+    use crate::model::message::Qos;
+    use crate::model::store::{Limits, Store};
+
+    const SEC: Nanos = 1_000_000_000;
+
+    fn message(topic: &str, payload: &str, at: Nanos) -> Message {
+        Message::new(
+            topic.to_owned(),
+            payload.to_owned().into(),
+            Qos::AtMostOnce,
+            false,
+            at,
+        )
+    }
+
+    fn store_with(messages: &[(&str, &str)]) -> Store {
+        let mut store = Store::new(Limits::default());
+        for (index, (topic, payload)) in messages.iter().enumerate() {
+            store.apply(message(topic, payload, index as Nanos * SEC));
+        }
+        store
+    }
+
+    fn label(store: &Store, topic: &str) -> Option<String> {
+        let node = store.tree().find(topic)?;
+        store.tree().label(node).map(str::to_owned)
+    }
+
+    #[test]
+    fn a_hashed_topic_learns_its_name_from_the_measurement() {
+        let name = "AS11-239291_C'Btr06'TempHall";
+        let topic = format!("lbg01/hq/{}", hash_id(name, 8));
+        let payload = "AS11-239291_C'Btr06'TempHall value=21.4 1700000000000000000";
+        let store = store_with(&[(&topic, payload)]);
+        assert_eq!(label(&store, &topic).as_deref(), Some(name));
+        let registry = store.datapoints();
+        let node = store.tree().find(&topic).unwrap();
+        let (_, datapoint) = registry.datapoint_of_topic(node).unwrap();
+        assert_eq!(
+            datapoint.hash_id.as_deref(),
+            Some(hash_id(name, 8).as_str())
+        );
+        assert_eq!(datapoint.activity.observations, 1);
+        let project = registry.project(datapoint.project).unwrap();
+        assert_eq!(project.detected_hash_id_length, Some(8));
+        assert_eq!(
+            registry.role(store.tree().find("lbg01/hq").unwrap()),
+            Some(NodeRole::Project(datapoint.project))
+        );
+        assert_eq!(
+            registry.role(store.tree().find("lbg01").unwrap()),
+            Some(NodeRole::LoadBalancingGroup)
+        );
+    }
+
+    #[test]
+    fn the_project_hash_length_is_detected_from_the_postfix() {
+        let name = "bacnet100-4120-Real-room-temperature-setpoint-RTs_real";
+        let topic = "lbg03/plant/7fSjkcIHwKiq";
+        let store = store_with(&[(topic, &format!("{name} value=20.5 1700000000000000000"))]);
+        let registry = store.datapoints();
+        let (_, datapoint) = registry
+            .datapoint_of_topic(store.tree().find(topic).unwrap())
+            .unwrap();
+        let project = registry.project(datapoint.project).unwrap();
+        assert_eq!(project.hash_id_length(), 12);
+    }
+
+    #[test]
+    fn both_base62_variants_are_recognised() {
+        let legacy = format!(
+            "lbg01/p/{}",
+            hash_id_with("dp-64", 8, Base62Variant::Legacy)
+        );
+        let v1 = format!(
+            "lbg01/q/{}",
+            hash_id_with("dp-64", 8, Base62Variant::Pybase62V1)
+        );
+        assert_ne!(legacy, v1.replace("/q/", "/p/"));
+        let store = store_with(&[
+            (&legacy, "dp-64 value=1 1700000000000000000"),
+            (&v1, "dp-64 value=2 1700000000000000000"),
+        ]);
+        assert_eq!(label(&store, &legacy).as_deref(), Some("dp-64"));
+        assert_eq!(label(&store, &v1).as_deref(), Some("dp-64"));
+    }
+
+    #[test]
+    fn a_postfix_that_hashes_nothing_seen_is_left_alone() {
+        let store = store_with(&[
+            (
+                "lbg01/hq/XXXXXXXX",
+                "RoomTemperature value=20 1700000000000000000",
+            ),
+            (
+                "lbg01/hq/RoomTemperature",
+                "RoomTemperature value=20 1700000000000000000",
+            ),
+            ("plain/topic", "21.5"),
+        ]);
+        assert_eq!(label(&store, "lbg01/hq/XXXXXXXX"), None);
+        assert_eq!(label(&store, "lbg01/hq/RoomTemperature"), None);
+        assert_eq!(label(&store, "plain/topic"), None);
+        // Still an observation of the datapoint, twice.
+        let datapoint = store
+            .datapoints()
+            .by_measurement("lbg01/hq/x", "RoomTemperature")
+            .unwrap();
+        assert_eq!(datapoint.activity.observations, 2);
+        assert_eq!(datapoint.topic, None);
+    }
+
+    #[test]
+    fn a_multi_line_message_observes_every_datapoint_once() {
+        let payload = "Supply value=40 1700000000000000000\nReturn value=30 1700000000000000000\nSupply value=41 1700000001000000000";
+        let store = store_with(&[("lbg01/hq/batch", payload)]);
+        let registry = store.datapoints();
+        assert_eq!(registry.len(), 2);
+        for name in ["Supply", "Return"] {
+            let datapoint = registry.by_measurement("lbg01/hq/batch", name).unwrap();
+            assert_eq!(datapoint.activity.observations, 1, "{name}");
+        }
+        let node = store.tree().find("lbg01/hq/batch").unwrap();
+        let keys: Vec<_> = store
+            .topic(node)
+            .unwrap()
+            .latest()
+            .decoded
+            .values
+            .iter()
+            .map(|value| value.key.clone())
+            .collect();
+        assert_eq!(keys.len(), 3, "every line is a value a series can take");
+    }
+
+    #[test]
+    fn metadata_labels_a_topic_before_its_data_decodes() {
+        let name = "Raum 1.OG \"Süd\" Temperatur";
+        let hash = hash_id(name, 8);
+        let meta = serde_json::json!({
+            "name": name, "objtype": "analogInput", "units": "°C",
+            "description": "Room temperature", "logInterval": "6000",
+            "source": "BACnet", "objinstance": 18
+        })
+        .to_string();
+        let data_topic = format!("lbg01/hq/{hash}");
+        let store = store_with(&[("META/lbg01/hq", &meta), (&data_topic, "21.5")]);
+        assert_eq!(label(&store, &data_topic).as_deref(), Some(name));
+        let node = store.tree().find(&data_topic).unwrap();
+        let (_, datapoint) = store.datapoints().datapoint_of_topic(node).unwrap();
+        assert_eq!(datapoint.units(), Some("°C"));
+        assert_eq!(datapoint.interval_nanos(), Some(60 * SEC));
+        let meta = datapoint.meta.as_deref().unwrap();
+        assert_eq!(meta.description.as_deref(), Some("Room temperature"));
+        assert_eq!(meta.source.as_deref(), Some("BACnet"));
+        assert_eq!(meta.tags, vec![("objinstance".into(), "18".into())]);
+        assert_eq!(
+            store.datapoints().role(store.tree().find("META").unwrap()),
+            Some(NodeRole::MetaFamily)
+        );
+    }
+
+    #[test]
+    fn metadata_arriving_later_labels_an_existing_topic() {
+        let name = "Pump 3 status";
+        let data_topic = format!("lbg01/hq/{}", hash_id(name, 8));
+        let meta = format!(r#"{{"name":"{name}","objtype":"binaryInput","units":""}}"#);
+        let store = store_with(&[(&data_topic, "1"), ("META/lbg01/hq", &meta)]);
+        assert_eq!(label(&store, &data_topic).as_deref(), Some(name));
+        let node = store.tree().find(&data_topic).unwrap();
+        assert_eq!(
+            store
+                .datapoints()
+                .datapoint_of_topic(node)
+                .unwrap()
+                .1
+                .units(),
+            None
+        );
+    }
+
+    #[test]
+    fn per_datapoint_metadata_topics_are_labelled_and_give_the_length() {
+        let name = "bacnet221-AbsPower_SI";
+        let hash = hash_id(name, 12);
+        let meta_topic = format!("META/lbg01/hq/{hash}");
+        let meta = format!(r#"{{"name":"{name}","objtype":"analogInput","units":"kW"}}"#);
+        let data_topic = format!("lbg01/hq/{hash}");
+        let store = store_with(&[(&meta_topic, &meta), (&data_topic, "3.5")]);
+        assert_eq!(label(&store, &meta_topic).as_deref(), Some(name));
+        assert_eq!(label(&store, &data_topic).as_deref(), Some(name));
+    }
+
+    #[test]
+    fn device_metadata_is_listed_not_taken_for_a_datapoint() {
+        let store = store_with(&[(
+            "META/lbg01/hq",
+            r#"{"name":"AS11","objtype":"device","source":"BACnet"}"#,
+        )]);
+        let registry = store.datapoints();
+        assert!(registry.is_empty());
+        let (_, project) = registry.projects().next().unwrap();
+        assert_eq!(project.devices, vec![Box::<str>::from("AS11")]);
+    }
+
+    #[test]
+    fn controls_messages_reach_the_timeline() {
+        let store = store_with(&[
+            (
+                "CONTROLS/lbg01/hq",
+                r#"{"type":"NEWSPT","swop_version":"0.2","datapoint":"RTs","value":20.5,"acknowledge":true,"reference":"r1"}"#,
+            ),
+            (
+                "CONTROLS/lbg01/hq",
+                r#"{"type":"ACKSPT","swop_version":"0.2","reference":"r1","state":"failed","message":"Refused: read-only"}"#,
+            ),
+        ]);
+        let timeline = store.datapoints().controls();
+        assert_eq!(timeline.len(), 1);
+        assert_eq!(
+            timeline.by_reference("r1").unwrap().state(),
+            crate::model::controls::OperationState::Failed(Some("Refused: read-only".into()))
+        );
+        let node = store.tree().find("CONTROLS/lbg01/hq").unwrap();
+        assert!(matches!(
+            store.datapoints().role(node),
+            Some(NodeRole::ProjectControls(_))
+        ));
+    }
+
+    #[test]
+    fn stale_topics_are_listed_with_injected_time() {
+        let name = "Flaky sensor";
+        let topic = format!("lbg01/hq/{}", hash_id(name, 8));
+        let mut store = Store::new(Limits::default());
+        for at in [0, 5, 10, 15] {
+            store.apply(message(
+                &topic,
+                &format!("Flaky\\ sensor value=1 {}", at * SEC),
+                at * SEC,
+            ));
+        }
+        let node = store.tree().find(&topic).unwrap();
+        assert!(store.datapoints().stale_topics(20 * SEC).is_empty());
+        assert_eq!(store.datapoints().stale_topics(40 * SEC), vec![node]);
+    }
+
+    #[test]
+    fn topic_splitting_needs_three_non_empty_levels() {
+        assert_eq!(split_project_topic("a/b/c"), Some(("a/b", "c")));
+        assert_eq!(split_project_topic("a/b/c/d"), None);
+        assert_eq!(split_project_topic("a/b"), None);
+        assert_eq!(split_project_topic("/b/c"), None);
+        assert_eq!(split_project_topic("a//c"), None);
+        assert_eq!(split_family_topic("META/a/b", "META"), Some(("a/b", None)));
+        assert_eq!(
+            split_family_topic("META/a/b/h", "META"),
+            Some(("a/b", Some("h")))
+        );
+        assert_eq!(split_family_topic("META/a", "META"), None);
+    }
+}
