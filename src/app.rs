@@ -16,7 +16,7 @@ use crate::model::profile_store::ProfileStore;
 use crate::model::secret::SecretBackend;
 use crate::model::settings::Settings;
 use crate::model::store::Store;
-use crate::mqtt::status::describe;
+use crate::mqtt::status::{SubscriptionState, describe};
 use crate::mqtt::worker::{WorkerCommand, WorkerStats};
 use crate::mqtt::{
     ConnectParams, ConnectionState, ConnectionStatus, Inbox, InboxStats, StatusCell, WorkerHandle,
@@ -81,22 +81,43 @@ pub fn status_view(
     inbox: InboxStats,
     now_nanos: Nanos,
 ) -> StatusView {
-    let (connection, health, refused_subscriptions) = match status {
-        None => ("Not connected".to_owned(), Health::Idle, Vec::new()),
+    let (connection, health, refused_subscriptions, subscriptions) = match status {
+        None => (
+            "Not connected".to_owned(),
+            Health::Idle,
+            Vec::new(),
+            Vec::new(),
+        ),
         Some(status) => (
             describe(status, now_nanos),
             health_of(&status.state),
             status.refused_filters().map(str::to_owned).collect(),
+            status
+                .subscriptions
+                .iter()
+                .map(|(filter, state)| (filter.clone(), describe_subscription(state)))
+                .collect(),
         ),
     };
     StatusView {
         connection,
         health,
         refused_subscriptions,
+        subscriptions,
         received: inbox.received,
         dropped: inbox.dropped,
         pending: inbox.pending,
         oversize_refused: 0,
+    }
+}
+
+fn describe_subscription(state: &SubscriptionState) -> String {
+    match state {
+        SubscriptionState::Pending => "waiting for the broker".to_owned(),
+        SubscriptionState::Granted(qos) => format!("granted, QoS {qos}"),
+        SubscriptionState::Refused => {
+            "refused by the broker (outside your account's permissions?)".to_owned()
+        }
     }
 }
 
@@ -683,6 +704,16 @@ mod tests {
             view.connection
         );
         assert_eq!(view.refused_subscriptions, ["secret/#"]);
+        assert_eq!(
+            view.subscriptions,
+            [
+                ("a/#".to_owned(), "granted, QoS 1".to_owned()),
+                (
+                    "secret/#".to_owned(),
+                    "refused by the broker (outside your account's permissions?)".to_owned()
+                ),
+            ]
+        );
         assert_eq!((view.received, view.dropped, view.pending), (10, 4, 1));
     }
 

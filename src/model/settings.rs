@@ -15,8 +15,9 @@ pub const SETTINGS_FILE_NAME: &str = "settings.toml";
 pub const SETTINGS_FILE_VERSION: i64 = 1;
 /// Default capacity of the worker → UI inbox (matches the worker's own default).
 pub const DEFAULT_INBOX_CAPACITY_MESSAGES: usize = 200_000;
-/// Default largest MQTT packet accepted or sent (rumqttc's own default is only 10 KiB).
-pub const DEFAULT_MAX_PACKET_BYTES: usize = 1 << 20;
+/// Default largest MQTT packet accepted or sent (rumqttc's own default is only 10 KiB; the
+/// worker's default is the same 16 MiB). A bigger packet costs a reconnect, so err on the large side.
+pub const DEFAULT_MAX_PACKET_BYTES: usize = 16 << 20;
 /// Smallest memory budget accepted, so a typo cannot make the app useless.
 pub const MIN_MEMORY_BUDGET_MIB: u64 = 16;
 

@@ -32,6 +32,9 @@ pub struct StatusView {
     pub health: Health,
     /// Subscription filters the broker refused.
     pub refused_subscriptions: Vec<String>,
+    /// Every subscription filter with the broker's answer in words ("granted, QoS 1",
+    /// "refused by the broker", "waiting for the broker"), in the profile's order.
+    pub subscriptions: Vec<(String, String)>,
     /// Messages the worker received.
     pub received: u64,
     /// Messages dropped because the inbox was full (received but never applied).
@@ -59,6 +62,7 @@ pub fn status_bar_ui(ui: &mut egui::Ui, status: &StatusView, store: &Store) {
         } else {
             ui.label(connection);
         }
+        subscriptions_ui(ui, status, palette);
         if !status.refused_subscriptions.is_empty() {
             ui.separator();
             ui.colored_label(
@@ -70,6 +74,28 @@ pub fn status_bar_ui(ui: &mut egui::Ui, status: &StatusView, store: &Store) {
         ui.separator();
         counters_ui(ui, status, store, palette);
     });
+}
+
+/// "Subscriptions: N" with each filter and the broker's answer next to it on hover.
+fn subscriptions_ui(ui: &mut egui::Ui, status: &StatusView, palette: &Palette) {
+    if status.subscriptions.is_empty() {
+        return;
+    }
+    ui.separator();
+    ui.label(format!("Subscriptions: {}", status.subscriptions.len()))
+        .on_hover_ui(|ui| {
+            egui::Grid::new("subscription_states").show(ui, |ui| {
+                for (filter, answer) in &status.subscriptions {
+                    ui.monospace(filter);
+                    if status.refused_subscriptions.contains(filter) {
+                        ui.colored_label(palette.warning, answer);
+                    } else {
+                        ui.label(answer);
+                    }
+                    ui.end_row();
+                }
+            });
+        });
 }
 
 fn counters_ui(ui: &mut egui::Ui, status: &StatusView, store: &Store, palette: &Palette) {
