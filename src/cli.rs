@@ -81,9 +81,15 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
-/// Headless commands. None are implemented yet.
+/// Headless commands.
 #[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Connect, apply messages to the same store as the window, and write statistics as JSON.
+    Headless(crate::commands::headless::HeadlessArgs),
+    /// Load generators for benchmarks.
+    #[command(subcommand)]
+    Bench(crate::commands::bench::BenchCommand),
+}
 
 /// What to connect to right after start.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,7 +6,7 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 use topicscope::app::{AppOptions, Startup, TopicScopeApp};
-use topicscope::cli::{Cli, CliError, StartupConnection};
+use topicscope::cli::{Cli, CliError, Command, StartupConnection};
 use topicscope::model::profile_store::ProfileStore;
 
 /// The window icon, built into the binary.
@@ -15,6 +15,9 @@ const ICON_PNG: &[u8] = include_bytes!("../assets/topicscope.png");
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing();
+    if let Some(command) = &cli.command {
+        return run_command(command);
+    }
     let options = match app_options(&cli) {
         Ok(options) => options,
         Err(error) => {
@@ -35,6 +38,35 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("topicscope: could not open the window: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs a command that needs no window.
+fn run_command(command: &Command) -> ExitCode {
+    let result = match command {
+        Command::Headless(args) => topicscope::commands::headless::run(args)
+            .map(|stats| {
+                if args.stats_json.is_none() {
+                    println!(
+                        "received {} messages ({} dropped) on {} topics in {:.2} s",
+                        stats.messages_received,
+                        stats.messages_dropped,
+                        stats.topics,
+                        stats.elapsed_secs
+                    );
+                }
+            })
+            .map_err(|error| error.to_string()),
+        Command::Bench(bench) => topicscope::commands::bench::run(bench)
+            .map(|_| ())
+            .map_err(|error| error.to_string()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("topicscope: {error}");
             ExitCode::FAILURE
         }
     }

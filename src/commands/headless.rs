@@ -1,0 +1,530 @@
+//! `topicscope headless`: the GUI's worker, inbox, drain and store, without a window.
+//!
+//! It connects like `--url`, applies every message to a [`Store`] with the app's own
+//! [`drain_inbox`], stops after `--duration` seconds or once `--count` messages were received
+//! and processed, and writes statistics (and with `--dump`, the store) as JSON. Benchmarks drive
+//! it; on a server it checks or snapshots a broker.
+
+use std::fs::File;
+use std::io::{BufWriter, Write as _};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use crate::app::drain_inbox;
+use crate::cli::Cli;
+use crate::model::message::{Message, Nanos, Qos};
+use crate::model::payload::{PayloadFormat, ValueKey};
+use crate::model::profile::{Profile, Subscription, check_topic_filter, url_to_profile};
+use crate::model::settings::{Settings, mib_to_bytes};
+use crate::model::store::Store;
+use crate::model::tree::NodeId;
+use crate::mqtt::{
+    ConnectParams, ConnectionState, ConnectionStatus, Inbox, SubscriptionState, WorkerCommand,
+    WorkerHandle,
+};
+
+/// Time spent applying messages before the loop looks at the clock and the stop conditions.
+const DRAIN_BUDGET: Duration = Duration::from_millis(50);
+/// Longest sleep while the inbox is empty (the worker's waker usually ends it sooner).
+const IDLE_WAIT: Duration = Duration::from_millis(50);
+/// How long the worker gets to send its DISCONNECT at the end.
+const STOP_GRACE: Duration = Duration::from_secs(2);
+
+/// Options of `topicscope headless`.
+#[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
+pub struct HeadlessArgs {
+    /// Broker: mqtt[s]|ws[s]://[user@]host[:port][/path] (password from TOPICSCOPE_PASSWORD).
+    #[arg(long, value_name = "URL")]
+    pub url: String,
+    /// Topic filter to subscribe to (repeatable; default: #).
+    #[arg(long = "subscribe", short = 's', value_name = "FILTER")]
+    pub subscribe: Vec<String>,
+    /// Subscription QoS (0, 1 or 2; default 0, or 1 for aedifion.io hosts).
+    #[arg(long, value_name = "QOS", value_parser = clap::value_parser!(u8).range(0..=2))]
+    pub qos: Option<u8>,
+    /// Stop after this many seconds.
+    #[arg(long, value_name = "SECS")]
+    pub duration: Option<u64>,
+    /// Stop once this many messages were received and processed.
+    #[arg(long, value_name = "N")]
+    pub count: Option<u64>,
+    /// Write statistics as JSON to this file ("-" for standard output).
+    #[arg(long, value_name = "FILE")]
+    pub stats_json: Option<PathBuf>,
+    /// Write the store (every topic, its count, latest payload preview, datapoint) as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub dump: Option<PathBuf>,
+    /// Memory the message store may use, in MiB (default from settings, 512).
+    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(crate::model::settings::MIN_MEMORY_BUDGET_MIB..))]
+    pub memory_budget: Option<u64>,
+    /// Create this (empty) file once every subscription is granted, so a script knows when to
+    /// start publishing.
+    #[arg(long, value_name = "FILE", hide = true)]
+    pub ready_file: Option<PathBuf>,
+}
+
+/// Why headless mode could not run or finish.
+#[derive(Debug, thiserror::Error)]
+pub enum HeadlessError {
+    /// Neither `--duration` nor `--count`: it would never stop and never write its statistics.
+    #[error("Give --duration SECS or --count N (or both), so headless mode knows when to stop.")]
+    NoStopCondition,
+    /// The URL or a filter is not usable.
+    #[error(transparent)]
+    Cli(#[from] crate::cli::CliError),
+    /// The connection failed before any message arrived.
+    #[error("{0}")]
+    Connection(String),
+    /// The worker thread could not start.
+    #[error("Could not start the connection thread: {0}")]
+    Thread(std::io::Error),
+    /// A JSON file could not be written.
+    #[error("Could not write {path}: {source}. Check that the folder exists and is writable.")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        source: std::io::Error,
+    },
+}
+
+/// Resident memory of this process (Linux: from `/proc/self/status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct ProcessMemory {
+    /// Resident set size now (VmRSS).
+    pub rss_bytes: u64,
+    /// Highest resident set size so far (VmHWM).
+    pub peak_rss_bytes: u64,
+}
+
+/// This process's resident memory, or `None` where `/proc` is not available.
+pub fn process_memory() -> Option<ProcessMemory> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kib = |key: &str| -> Option<u64> {
+        let line = status.lines().find(|line| line.starts_with(key))?;
+        line[key.len()..]
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .map(|kib| kib * 1024)
+    };
+    Some(ProcessMemory {
+        rss_bytes: kib("VmRSS:")?,
+        peak_rss_bytes: kib("VmHWM:")?,
+    })
+}
+
+/// CPU time (user + system) this process used, or `None` where `/proc` is not available.
+/// Linux reports it in clock ticks, which are 1/100 s on every mainstream kernel configuration.
+pub fn process_cpu_secs() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name (field 2) may hold spaces; the fields after its ')' are fixed.
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    let user: u64 = fields.get(11)?.parse().ok()?;
+    let system: u64 = fields.get(12)?.parse().ok()?;
+    Some((user + system) as f64 / 100.0)
+}
+
+/// What a headless run measured (written by `--stats-json`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct HeadlessStats {
+    /// The broker, as `host:port` plus transport.
+    pub broker: String,
+    /// The filters subscribed to.
+    pub subscriptions: Vec<String>,
+    /// Messages the worker received.
+    pub messages_received: u64,
+    /// Messages applied to the store.
+    pub messages_applied: u64,
+    /// Messages the full inbox dropped (received, never applied).
+    pub messages_dropped: u64,
+    /// Messages still waiting in the inbox at the end.
+    pub messages_pending: u64,
+    /// Distinct topics in the store.
+    pub topics: u64,
+    /// Points held by plot series.
+    pub series_points: u64,
+    /// The store's estimate of the memory it holds.
+    pub bytes_held: u64,
+    /// History messages evicted to stay within the limits or the memory budget.
+    pub history_evicted: u64,
+    /// The memory budget in force.
+    pub memory_budget_bytes: u64,
+    /// Resident memory before connecting.
+    pub rss_before_bytes: Option<u64>,
+    /// Resident memory at the end.
+    pub rss_bytes: Option<u64>,
+    /// Highest resident memory of the run.
+    pub peak_rss_bytes: Option<u64>,
+    /// CPU seconds the process used (user + system).
+    pub cpu_secs: Option<f64>,
+    /// Wall time from start to stop.
+    pub elapsed_secs: f64,
+    /// Receive time of the first message (ns since the Unix epoch).
+    pub first_message_at_nanos: Option<Nanos>,
+    /// Receive time of the last message (ns since the Unix epoch).
+    pub last_message_at_nanos: Option<Nanos>,
+    /// Time from the first to the last message.
+    pub first_to_last_secs: Option<f64>,
+    /// Messages received per second between the first and the last message.
+    pub messages_per_sec: Option<f64>,
+    /// "count" or "duration".
+    pub stopped_by: &'static str,
+}
+
+/// Runs headless mode with the command line's options until a stop condition is met.
+pub fn run(args: &HeadlessArgs) -> Result<HeadlessStats, HeadlessError> {
+    if args.duration.is_none() && args.count.is_none() {
+        return Err(HeadlessError::NoStopCondition);
+    }
+    let profile = headless_profile(args)?;
+    let settings = Settings::default();
+    let mut limits = settings.limits.to_limits();
+    if let Some(mib) = args.memory_budget {
+        limits.memory_budget_bytes = mib_to_bytes(mib);
+    }
+    let mut store = Store::new(limits);
+    let stats = ingest(args, &profile, &settings, &mut store)?;
+    write_outputs(args, &stats, &store)?;
+    Ok(stats)
+}
+
+/// Connects, applies messages until a stop condition, stops the worker; returns the statistics.
+fn ingest(
+    args: &HeadlessArgs,
+    profile: &Profile,
+    settings: &Settings,
+    store: &mut Store,
+) -> Result<HeadlessStats, HeadlessError> {
+    let rss_before = process_memory();
+    let wake = Arc::new(Wake::default());
+    let inbox = Inbox::new(settings.inbox_capacity_messages);
+    let waker = wake.clone();
+    inbox.set_waker(Box::new(move || waker.notify()));
+    let params = ConnectParams {
+        profile: profile.clone(),
+        password: Cli::password_from_env(),
+        max_packet_bytes: settings.max_packet_bytes,
+    };
+    let worker = WorkerHandle::spawn(params, inbox.clone()).map_err(HeadlessError::Thread)?;
+    let started = Instant::now();
+    let deadline = args
+        .duration
+        .map(|secs| started + Duration::from_secs(secs));
+    let mut buffer: Vec<Message> = Vec::with_capacity(crate::app::DRAIN_BATCH);
+    let mut ready_file = args.ready_file.as_deref();
+    let stopped_by = loop {
+        let report = drain_inbox(&inbox, store, &mut buffer, DRAIN_BUDGET);
+        let inbox_stats = inbox.stats();
+        if let Some(count) = args.count
+            && inbox_stats.received >= count
+            && inbox_stats.pending == 0
+        {
+            break "count";
+        }
+        if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+            break "duration";
+        }
+        if inbox_stats.received == 0
+            && let ConnectionState::Failed { message, .. } = worker.status.snapshot().state
+        {
+            return Err(HeadlessError::Connection(message));
+        }
+        if let Some(path) = ready_file
+            && all_granted(&worker.status.snapshot())
+        {
+            std::fs::write(path, b"").map_err(|source| HeadlessError::Write {
+                path: path.to_owned(),
+                source,
+            })?;
+            ready_file = None;
+        }
+        if report.applied == 0 {
+            wake.wait(IDLE_WAIT);
+        }
+    };
+    let elapsed_secs = started.elapsed().as_secs_f64();
+    worker.send(WorkerCommand::Stop);
+    let stop_deadline = Instant::now() + STOP_GRACE;
+    while worker.running() && Instant::now() < stop_deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let inbox_stats = inbox.stats();
+    let memory = process_memory();
+    let store_stats = store.stats();
+    let first = store.rates().first_message_at_nanos();
+    let last = store.rates().last_message_at_nanos();
+    let first_to_last_secs = first
+        .zip(last)
+        .map(|(first, last)| (last - first) as f64 / 1e9);
+    Ok(HeadlessStats {
+        broker: profile.display_url(),
+        subscriptions: profile
+            .subscriptions
+            .iter()
+            .map(|s| s.filter.clone())
+            .collect(),
+        messages_received: inbox_stats.received,
+        messages_applied: store_stats.messages_applied,
+        messages_dropped: inbox_stats.dropped,
+        messages_pending: inbox_stats.pending,
+        topics: store_stats.topics,
+        series_points: store_stats.series_points,
+        bytes_held: store_stats.bytes_held,
+        history_evicted: store_stats.history_evicted,
+        memory_budget_bytes: store.limits().memory_budget_bytes as u64,
+        rss_before_bytes: rss_before.map(|m| m.rss_bytes),
+        rss_bytes: memory.map(|m| m.rss_bytes),
+        peak_rss_bytes: memory.map(|m| m.peak_rss_bytes),
+        cpu_secs: process_cpu_secs(),
+        elapsed_secs,
+        first_message_at_nanos: first,
+        last_message_at_nanos: last,
+        first_to_last_secs,
+        messages_per_sec: first_to_last_secs
+            .filter(|secs| *secs > 0.0)
+            .map(|secs| inbox_stats.received as f64 / secs),
+        stopped_by,
+    })
+}
+
+/// True once connected and every subscription is granted.
+pub fn all_granted(status: &ConnectionStatus) -> bool {
+    matches!(status.state, ConnectionState::Connected { .. })
+        && !status.subscriptions.is_empty()
+        && status
+            .subscriptions
+            .iter()
+            .all(|(_, state)| matches!(state, SubscriptionState::Granted(_)))
+}
+
+/// The ad-hoc profile for the URL and filters (like the window's `--url`).
+fn headless_profile(args: &HeadlessArgs) -> Result<Profile, HeadlessError> {
+    use crate::cli::CliError;
+    let mut profile = url_to_profile(&args.url).map_err(CliError::Url)?;
+    let qos = match args.qos.and_then(Qos::from_level) {
+        Some(qos) => qos,
+        None if profile.is_aedifion_host() => Qos::AtLeastOnce,
+        None => Qos::AtMostOnce,
+    };
+    let filters = if args.subscribe.is_empty() {
+        vec!["#".to_owned()]
+    } else {
+        args.subscribe.clone()
+    };
+    profile.subscriptions = Vec::new();
+    for filter in filters {
+        check_topic_filter(&filter).map_err(|reason| CliError::Filter {
+            filter: filter.clone(),
+            reason,
+        })?;
+        profile.subscriptions.push(Subscription::new(filter, qos));
+    }
+    profile.validate().map_err(CliError::InvalidProfile)?;
+    Ok(profile)
+}
+
+fn write_outputs(
+    args: &HeadlessArgs,
+    stats: &HeadlessStats,
+    store: &Store,
+) -> Result<(), HeadlessError> {
+    if let Some(path) = &args.stats_json {
+        write_json(path, |writer| {
+            serde_json::to_writer_pretty(&mut *writer, stats)?;
+            writeln!(writer)
+        })?;
+    }
+    if let Some(path) = &args.dump {
+        write_json(path, |writer| write_dump(store, writer))?;
+    }
+    Ok(())
+}
+
+/// Writes a file (or standard output for "-") through `write`.
+fn write_json(
+    path: &Path,
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> Result<(), HeadlessError> {
+    let error = |source| HeadlessError::Write {
+        path: path.to_owned(),
+        source,
+    };
+    if path == Path::new("-") {
+        let mut out = std::io::stdout().lock();
+        return write(&mut out).and_then(|()| out.flush()).map_err(error);
+    }
+    let file = File::create(path).map_err(error)?;
+    let mut writer = BufWriter::new(file);
+    write(&mut writer)
+        .and_then(|()| writer.flush())
+        .map_err(error)
+}
+
+/// One topic of the dump.
+#[derive(Debug, serde::Serialize)]
+struct DumpedTopic<'a> {
+    topic: String,
+    message_count: u64,
+    retained: bool,
+    format: PayloadFormat,
+    preview: &'a str,
+    /// The aedifion datapoint name (the Influx measurement), where the payload names one.
+    datapoint: Option<&'a str>,
+    /// The datapoint's unit, where known.
+    unit: Option<&'a str>,
+    history_messages: usize,
+    series_points: usize,
+}
+
+/// Writes `{"topics": [...]}` with every topic in path order, one topic at a time (a million
+/// topics never become one big in-memory document).
+pub fn write_dump(store: &Store, writer: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let tree = store.tree();
+    let mut topics: Vec<(String, NodeId)> = (0..tree.len())
+        .filter_map(|index| {
+            let id = NodeId(u32::try_from(index).ok()?);
+            store.topic(id)?;
+            Some((tree.path(id), id))
+        })
+        .collect();
+    topics.sort_unstable();
+    let mut series_points: std::collections::HashMap<&str, usize> = Default::default();
+    for (_, series) in store.series() {
+        *series_points.entry(series.topic.as_str()).or_default() += series.len();
+    }
+    writer.write_all(b"{\"topics\":[\n")?;
+    for (index, (path, id)) in topics.iter().enumerate() {
+        let Some(state) = store.topic(*id) else {
+            continue;
+        };
+        let latest = state.latest();
+        let datapoint = latest
+            .decoded
+            .values
+            .iter()
+            .find_map(|value| match &value.key {
+                ValueKey::InfluxField { measurement, .. } => Some(measurement.as_str()),
+                _ => None,
+            });
+        let entry = DumpedTopic {
+            topic: path.clone(),
+            message_count: state.message_count,
+            retained: latest.retained,
+            format: latest.decoded.format,
+            preview: &latest.decoded.preview,
+            datapoint,
+            unit: None,
+            history_messages: state.history.len(),
+            series_points: series_points.get(path.as_str()).copied().unwrap_or(0),
+        };
+        if index > 0 {
+            writer.write_all(b",\n")?;
+        }
+        serde_json::to_writer(&mut *writer, &entry)?;
+    }
+    writer.write_all(b"\n]}\n")
+}
+
+/// Wakes the headless loop when the inbox goes from empty to non-empty.
+#[derive(Default)]
+struct Wake {
+    pending: Mutex<bool>,
+    signal: Condvar,
+}
+
+impl Wake {
+    fn notify(&self) {
+        *self.pending.lock().unwrap_or_else(PoisonError::into_inner) = true;
+        self.signal.notify_one();
+    }
+
+    /// Waits until notified or `timeout` passes.
+    fn wait(&self, timeout: Duration) {
+        let pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        let (mut pending, _) = self
+            .signal
+            .wait_timeout_while(pending, timeout, |pending| !*pending)
+            .unwrap_or_else(PoisonError::into_inner);
+        *pending = false;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+    use clap::Parser as _;
+
+    #[test]
+    fn process_memory_and_cpu_are_read_on_linux() {
+        if !Path::new("/proc/self/status").exists() {
+            return;
+        }
+        let memory = process_memory().expect("memory");
+        assert!(memory.rss_bytes > 0 && memory.peak_rss_bytes >= memory.rss_bytes);
+        assert!(process_cpu_secs().expect("cpu") >= 0.0);
+    }
+
+    #[test]
+    fn a_run_without_a_stop_condition_is_refused() {
+        let cli = Cli::try_parse_from(["topicscope", "headless", "--url", "mqtt://127.0.0.1:1"])
+            .expect("parses");
+        let Some(crate::cli::Command::Headless(args)) = cli.command else {
+            panic!("expected headless");
+        };
+        assert!(matches!(run(&args), Err(HeadlessError::NoStopCondition)));
+    }
+
+    #[test]
+    fn a_bad_filter_is_refused_before_connecting() {
+        let args = HeadlessArgs {
+            url: "mqtt://127.0.0.1:1".into(),
+            subscribe: vec!["a/#/b".into()],
+            qos: None,
+            duration: Some(1),
+            count: None,
+            stats_json: None,
+            dump: None,
+            memory_budget: None,
+            ready_file: None,
+        };
+        let error = run(&args).expect_err("bad filter");
+        assert!(error.to_string().contains("a/#/b"), "{error}");
+    }
+
+    #[test]
+    fn the_dump_lists_every_topic_in_order_with_its_datapoint() {
+        let mut store = Store::new(crate::model::store::Limits::default());
+        for (topic, payload, retained) in [
+            ("b/2", "RoomTemp value=21.5 1700000000000000000", true),
+            ("a/1", "hello", false),
+            ("b/2", "RoomTemp value=22 1700000001000000000", false),
+        ] {
+            store.apply(Message::new(
+                topic.into(),
+                Bytes::from(payload),
+                Qos::AtMostOnce,
+                retained,
+                1,
+            ));
+        }
+        let mut out = Vec::new();
+        write_dump(&store, &mut out).expect("write");
+        let dump: serde_json::Value = serde_json::from_slice(&out).expect("valid JSON");
+        let topics = dump["topics"].as_array().expect("array");
+        assert_eq!(topics.len(), 2);
+        assert_eq!(topics[0]["topic"], "a/1");
+        assert_eq!(topics[0]["datapoint"], serde_json::Value::Null);
+        assert_eq!(topics[1]["topic"], "b/2");
+        assert_eq!(topics[1]["message_count"], 2);
+        assert_eq!(topics[1]["retained"], false);
+        assert_eq!(topics[1]["datapoint"], "RoomTemp");
+        assert_eq!(topics[1]["history_messages"], 2);
+    }
+}

@@ -1,0 +1,5 @@
+//! Commands that run without a window (`topicscope <command>`): an app-level layer beside
+//! `app.rs`, free to use the worker, the store, tokio and rumqttc.
+
+pub mod bench;
+pub mod headless;
