@@ -3,6 +3,7 @@
 
 use bytes::Bytes;
 
+use super::decoder_override::DecoderChoice;
 use super::payload::Decoded;
 
 /// Nanoseconds since the Unix epoch (UTC). Used for every point in time in the model.
@@ -65,7 +66,26 @@ impl Message {
         retained: bool,
         received_at_nanos: Nanos,
     ) -> Self {
-        let decoded = Decoded::from_payload(&topic, &payload);
+        Self::new_as(
+            topic,
+            payload,
+            qos,
+            retained,
+            received_at_nanos,
+            DecoderChoice::Auto,
+        )
+    }
+
+    /// Like [`Message::new`], decoding with `decoder` (a profile's per-topic override).
+    pub fn new_as(
+        topic: String,
+        payload: Bytes,
+        qos: Qos,
+        retained: bool,
+        received_at_nanos: Nanos,
+        decoder: DecoderChoice,
+    ) -> Self {
+        let decoded = Decoded::from_payload_as(&topic, &payload, decoder);
         Self {
             topic,
             payload,

@@ -2,7 +2,9 @@
 //! Must not depend on egui, tokio or rumqttc (a test enforces it).
 
 pub mod aedifion;
+pub mod audit;
 pub mod config_file;
+pub mod decoder_override;
 pub mod controls;
 pub mod datapoints;
 pub mod format;
@@ -12,16 +14,21 @@ pub mod influx;
 pub mod json_values;
 pub mod legacy;
 pub mod message;
+pub mod meta;
 pub mod natural;
 pub mod payload;
 pub mod profile;
 pub mod profile_store;
+pub mod publish;
 pub mod rates;
+pub mod retained;
 pub mod secret;
 pub mod series;
+pub mod setpoint;
 pub mod settings;
 pub mod staleness;
 pub mod store;
 pub mod swop;
+pub mod templates;
 pub mod topic;
 pub mod tree;

@@ -12,6 +12,7 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 
 use super::aedifion::{self, TopicFamily};
+use super::decoder_override::DecoderChoice;
 use super::controls::SwopFacts;
 use super::datapoints::{AedifionFacts, MetaFacts};
 use super::influx::{self, FieldValue, InfluxError};
@@ -134,6 +135,62 @@ impl Decoded {
     fn with_problem(mut self, problem: impl Into<String>) -> Decoded {
         self.problem = Some(problem.into());
         self
+    }
+}
+
+impl Decoded {
+    /// Like [`Decoded::from_payload`], but with the decoder fixed by `choice` (a profile's
+    /// per-topic override or `topicscope decode --format`). A payload the chosen decoder cannot
+    /// read is shown as text with the reason. Never panics, whatever the bytes.
+    pub fn from_payload_as(topic: &str, payload: &[u8], choice: DecoderChoice) -> Decoded {
+        let text = match (choice, std::str::from_utf8(payload)) {
+            (DecoderChoice::Auto, _) => return Decoded::from_payload(topic, payload),
+            _ if payload.is_empty() || payload.len() > MAX_DECODE_BYTES => {
+                return Decoded::from_payload(topic, payload);
+            }
+            (_, Err(_)) => return decode_binary(payload),
+            (_, Ok(text)) => text,
+        };
+        match choice {
+            DecoderChoice::Auto => Decoded::from_payload(topic, payload),
+            DecoderChoice::Influx => match decode_influx(text) {
+                InfluxOutcome::Decoded(decoded) => decoded,
+                InfluxOutcome::NoPoints(first_error) => {
+                    let why = first_error.map_or_else(
+                        || "no line protocol: the payload has no point lines".to_owned(),
+                        |(error, _)| format!("not valid line protocol: {error}"),
+                    );
+                    Decoded::plain(PayloadFormat::Text, one_line_preview(text)).with_problem(why)
+                }
+            },
+            DecoderChoice::Legacy => match legacy::parse_legacy(text) {
+                Ok(record) => decode_legacy(record),
+                Err(error) => Decoded::plain(PayloadFormat::Text, one_line_preview(text))
+                    .with_problem(format!("not the legacy format: {error}")),
+            },
+            DecoderChoice::Json => decode_json_or_number(text),
+            DecoderChoice::Meta => decode_meta(text),
+            DecoderChoice::Swop => decode_controls(text),
+        }
+    }
+}
+
+/// JSON, else a plain number with unit, else text saying why.
+fn decode_json_or_number(text: &str) -> Decoded {
+    if let Some(decoded) = decode_json(text) {
+        return decoded;
+    }
+    match json_values::parse_number_with_unit(text) {
+        Some((value, _unit)) => Decoded {
+            values: vec![ExtractedValue {
+                key: ValueKey::Whole,
+                value,
+                timestamp_nanos: None,
+            }],
+            ..Decoded::plain(PayloadFormat::Number, one_line_preview(text))
+        },
+        None => Decoded::plain(PayloadFormat::Text, one_line_preview(text))
+            .with_problem("neither JSON nor a number (with an optional unit)"),
     }
 }
 

@@ -12,6 +12,7 @@ use serde::Serialize;
 use serde_json::{Map, Number, Value};
 
 use super::aedifion::{BACNET_PRIORITIES, SWOP_MESSAGE_TYPES};
+use super::meta::{json_kind, json_reason};
 
 /// The SWOP version TopicScope writes.
 pub const SWOP_VERSION: &str = "0.2";
@@ -505,26 +506,6 @@ pub fn parse_value(document: &Value) -> Result<SwopMessage, SwopError> {
                 notes,
             }))
         }
-    }
-}
-
-/// The serde_json message without its " at line … column …" suffix (given separately).
-fn json_reason(error: &serde_json::Error) -> String {
-    let text = error.to_string();
-    match text.rfind(" at line ") {
-        Some(cut) => text[..cut].to_owned(),
-        None => text,
-    }
-}
-
-fn json_kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 
