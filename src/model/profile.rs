@@ -261,6 +261,10 @@ pub struct Profile {
     /// aedifion.io project as `lbg/handle` (empty if not an aedifion profile); the default
     /// subscription filters are derived from it. See [`Profile::aedifion_project`].
     pub aedifion_project: String,
+    /// No publish, retained clear or setpoint leaves the app while set (on for aedifion presets).
+    pub read_only: bool,
+    /// Saved publish templates of this profile.
+    pub templates: Vec<super::templates::Template>,
 }
 
 impl Default for Profile {
@@ -285,6 +289,8 @@ impl Default for Profile {
             tls: TlsSettings::default(),
             demo: false,
             aedifion_project: String::new(),
+            read_only: false,
+            templates: Vec::new(),
         }
     }
 }
@@ -776,6 +782,8 @@ fn aedifion(base: Profile, host: &str, transport: Transport) -> Profile {
         keep_alive_secs: DEFAULT_KEEP_ALIVE_SECS,
         password_storage: PasswordStorage::Keychain,
         subscriptions: Vec::new(),
+        // Writing to a real building must be a deliberate choice.
+        read_only: true,
         ..base
     }
 }

@@ -7,6 +7,7 @@ pub mod backoff;
 pub mod failure;
 pub mod inbox;
 pub mod options;
+pub mod outcomes;
 pub mod status;
 pub mod subscriptions;
 pub mod worker;

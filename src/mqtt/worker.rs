@@ -18,6 +18,7 @@ use tokio::sync::mpsc;
 
 use crate::model::message::{Message, Qos, now_nanos};
 use crate::model::profile::Profile;
+use crate::model::publish::{AuthorizedPublish, PublishId, PublishOutcome};
 
 use super::backoff::Backoff;
 use super::failure::{Failure, FailureContext, classify};
@@ -25,6 +26,7 @@ use super::inbox::Inbox;
 use super::options::{
     DEFAULT_MAX_PACKET_BYTES, broker_label, effective_max_packet_bytes, mqtt_options,
 };
+use super::outcomes::{PublishPairing, PublishReports};
 use super::status::{ConnectionState, FailureReason, StatusCell, SubscriptionState};
 use super::subscriptions::{AddOutcome, SubscriptionBook};
 
@@ -84,6 +86,9 @@ pub enum WorkerCommand {
         qos: Qos,
         retain: bool,
     },
+    /// Publish a message the write gate allowed and report its outcome in
+    /// [`WorkerHandle::publish_reports`] (PUBACK, PUBCOMP, sent, or not sent).
+    PublishAuthorized(AuthorizedPublish),
     /// Disconnect cleanly and end the thread.
     Stop,
 }
@@ -131,6 +136,8 @@ pub struct WorkerHandle {
     pub status: Arc<StatusCell>,
     /// What the worker could not do.
     pub stats: Arc<WorkerStats>,
+    /// Outcomes of [`WorkerCommand::PublishAuthorized`] publishes, for the UI to poll.
+    pub publish_reports: Arc<PublishReports>,
     commands: mpsc::Sender<WorkerCommand>,
     thread: std::thread::JoinHandle<()>,
 }
@@ -141,6 +148,7 @@ impl WorkerHandle {
         let status = Arc::new(StatusCell::new(broker_label(&params.profile)));
         let stats = Arc::new(WorkerStats::default());
         let (commands, command_receiver) = mpsc::channel(COMMAND_CHANNEL_CAPACITY);
+        let publish_reports = Arc::new(PublishReports::default());
         let worker = Worker {
             broker: broker_label(&params.profile),
             max_packet_bytes: effective_max_packet_bytes(params.max_packet_bytes),
@@ -148,6 +156,8 @@ impl WorkerHandle {
             inbox: inbox.clone(),
             status: status.clone(),
             stats: stats.clone(),
+            publish_reports: publish_reports.clone(),
+            pairing: RefCell::new(PublishPairing::default()),
         };
         let thread = std::thread::Builder::new()
             .name(WORKER_THREAD_NAME.to_owned())
@@ -156,6 +166,7 @@ impl WorkerHandle {
             inbox,
             status,
             stats,
+            publish_reports,
             commands,
             thread,
         })
@@ -189,6 +200,9 @@ struct Worker {
     inbox: Arc<Inbox>,
     status: Arc<StatusCell>,
     stats: Arc<WorkerStats>,
+    publish_reports: Arc<PublishReports>,
+    /// Packet id ↔ publish id (never borrowed across an await).
+    pairing: RefCell<PublishPairing>,
 }
 
 impl Worker {
@@ -362,6 +376,24 @@ impl Worker {
                 }
             }
             Event::Outgoing(Outgoing::Subscribe(pkid)) => book.borrow_mut().on_subscribe_sent(pkid),
+            Event::Outgoing(Outgoing::Publish(pkid)) => {
+                let report = self.pairing.borrow_mut().on_sent(pkid);
+                self.report(report);
+            }
+            Event::Incoming(Packet::PubAck(ack)) => {
+                let report = self
+                    .pairing
+                    .borrow_mut()
+                    .on_acknowledged(ack.pkid, Qos::AtLeastOnce);
+                self.report(report);
+            }
+            Event::Incoming(Packet::PubComp(comp)) => {
+                let report = self
+                    .pairing
+                    .borrow_mut()
+                    .on_acknowledged(comp.pkid, Qos::ExactlyOnce);
+                self.report(report);
+            }
             _ => {}
         }
     }
@@ -396,16 +428,34 @@ impl Worker {
                     qos,
                     retain,
                 } => {
-                    self.publish(client, book, topic, payload, qos, retain);
+                    self.publish(client, book, None, topic, payload, qos, retain);
+                }
+                WorkerCommand::PublishAuthorized(authorized) => {
+                    let (id, request) = authorized.into_parts();
+                    let (topic, payload) = (request.topic, request.payload);
+                    self.publish(
+                        client,
+                        book,
+                        Some(id),
+                        topic,
+                        payload,
+                        request.qos,
+                        request.retain,
+                    );
                 }
             }
         }
     }
 
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the parts of one publish, passed through"
+    )]
     fn publish(
         &self,
         client: &AsyncClient,
         book: &RefCell<SubscriptionBook>,
+        id: Option<PublishId>,
         topic: String,
         payload: Vec<u8>,
         qos: Qos,
@@ -415,14 +465,32 @@ impl Worker {
         // Remaining length = 2-byte topic length + topic + 2-byte packet id + payload.
         let packet_bytes = payload.len().saturating_add(topic.len()).saturating_add(4);
         let too_big = packet_bytes > self.max_packet_bytes;
-        let sent = book.borrow().connected()
-            && !too_big
-            && client
-                .try_publish(topic.clone(), qos_to_rumqttc(qos), retain, payload)
-                .is_ok();
-        if !sent {
+        let refusal = if !book.borrow().connected() {
+            Some("not connected to the broker".to_owned())
+        } else if too_big {
+            Some(format!(
+                "the message ({packet_bytes} bytes) is over the packet size limit ({} bytes)",
+                self.max_packet_bytes
+            ))
+        } else if client
+            .try_publish(topic.clone(), qos_to_rumqttc(qos), retain, payload)
+            .is_err()
+        {
+            Some("the send queue is full; try again in a moment".to_owned())
+        } else {
+            self.pairing.borrow_mut().on_queued(id, qos);
+            None
+        };
+        if let Some(reason) = refusal {
             WorkerStats::count(&self.stats.publishes_not_sent);
-            tracing::warn!("publish to {topic} not sent (not connected, too big or queue full)");
+            tracing::warn!("publish to {topic} not sent: {reason}");
+            self.report(id.map(|id| (id, PublishOutcome::NotSent(reason))));
+        }
+    }
+
+    fn report(&self, report: Option<(PublishId, PublishOutcome)>) {
+        if let Some((id, outcome)) = report {
+            self.publish_reports.push(id, outcome);
         }
     }
 
