@@ -111,7 +111,23 @@ impl Series {
 
     /// Adds a point, keeping time order; drops the oldest when full. Returns false (and counts it
     /// as dropped) if the ring is full and the point is older than all it holds.
+    ///
+    /// A point at a time already held replaces that point's value: a re-sent reading (same
+    /// payload timestamp) must not draw a vertical zig-zag.
     pub fn push(&mut self, at_nanos: Nanos, value: f64) -> bool {
+        if self
+            .points
+            .back()
+            .is_some_and(|&(last, _)| at_nanos <= last)
+        {
+            let index = self.points.partition_point(|&(t, _)| t < at_nanos);
+            if let Some(point) = self.points.get_mut(index)
+                && point.0 == at_nanos
+            {
+                point.1 = value;
+                return true;
+            }
+        }
         let full = self.points.len() >= self.capacity_points;
         match self.points.back() {
             Some(&(last_nanos, _)) if at_nanos < last_nanos => {
@@ -238,6 +254,18 @@ mod tests {
 
     const SEC: Nanos = 1_000_000_000;
 
+    #[test]
+    fn a_point_at_a_time_already_held_replaces_its_value() {
+        let mut series = Series::new("t", ValueKey::Whole, TimeSource::Payload, 10);
+        for (at, value) in [(1, 1.0), (3, 3.0), (3, 30.0), (1, 10.0), (2, 2.0)] {
+            series.push(at * SEC, value);
+        }
+        assert_eq!(
+            series.points().collect::<Vec<_>>(),
+            [(SEC, 10.0), (2 * SEC, 2.0), (3 * SEC, 30.0)]
+        );
+    }
+
     fn series(capacity: usize) -> Series {
         Series::new("a/b", ValueKey::Whole, TimeSource::Payload, capacity)
     }
@@ -252,7 +280,8 @@ mod tests {
         for t in [1, 3, 5, 2, 4, 0, 5] {
             s.push(t * SEC, t as f64);
         }
-        assert_eq!(times(&s), [0, 1, 2, 3, 4, 5, 5].map(|t| t * SEC));
+        // The second point at 5 s replaces the first (same value here).
+        assert_eq!(times(&s), [0, 1, 2, 3, 4, 5].map(|t| t * SEC));
         assert_eq!(s.last(), Some((5 * SEC, 5.0)));
     }
 
@@ -266,7 +295,8 @@ mod tests {
         assert_eq!(s.dropped_points(), 2);
         assert!(!s.push(1, 1.0), "older than everything in a full ring");
         assert!(s.push(3, 3.5));
-        assert_eq!(times(&s), [3, 3, 4]);
+        assert_eq!(times(&s), [2, 3, 4], "same time replaces, nothing dropped");
+        assert_eq!(s.points().nth(1), Some((3, 3.5)));
     }
 
     #[test]

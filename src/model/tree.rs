@@ -206,6 +206,8 @@ pub enum TreeFilter {
     Substring(String),
     /// An MQTT filter with `+`/`#`.
     Wildcard(super::topic::TopicFilter),
+    /// Exactly these nodes and their ancestors (e.g. the topics of stale datapoints).
+    Nodes(std::sync::Arc<[NodeId]>),
 }
 
 impl TreeFilter {
@@ -603,6 +605,16 @@ impl TopicTree {
                 self.collect_flagged_rows(&flags, &mut rows);
                 self.cache.flags = flags;
             }
+            TreeFilter::Nodes(nodes) => {
+                let mut flags = self.take_cleared_flags();
+                for &id in nodes.iter() {
+                    if id != NodeId::ROOT && id.index() < self.nodes.len() {
+                        self.mark_visible(&mut flags, id);
+                    }
+                }
+                self.collect_flagged_rows(&flags, &mut rows);
+                self.cache.flags = flags;
+            }
         }
         self.cache.rows = rows;
         self.cache.built_for = Some((self.generation, filter.clone()));
@@ -863,6 +875,15 @@ mod tests {
             row_paths(&mut tree, &filter),
             ["lbg01", "lbg01/hq", "lbg01/hq/0OHgK8nP"]
         );
+    }
+
+    #[test]
+    fn a_node_set_filter_shows_those_nodes_and_their_ancestors() {
+        let mut tree = tree_with(&["a/b/c", "a/d", "e/f"]);
+        let d = tree.find("a/d").unwrap();
+        let f = tree.find("e/f").unwrap();
+        let filter = TreeFilter::Nodes(vec![d, f, NodeId(9999)].into());
+        assert_eq!(row_paths(&mut tree, &filter), ["a", "a/d", "e", "e/f"]);
     }
 
     #[test]

@@ -19,6 +19,11 @@ pub enum UiAction {
     AddSeries { node: NodeId, key: ValueKey },
     /// Stop plotting a series.
     RemoveSeries(SeriesId),
+    /// Time a series by the payload's timestamps or by arrival.
+    SetSeriesTimeSource {
+        id: SeriesId,
+        time_source: crate::model::series::TimeSource,
+    },
     /// Connect with this profile (replaces any current connection).
     Connect {
         profile: Box<Profile>,

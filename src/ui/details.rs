@@ -10,6 +10,7 @@ use crate::model::store::{Store, TopicState};
 use crate::model::tree::NodeId;
 
 use super::action::UiAction;
+use super::datapoint_view::{datapoint_details_ui, units_of, with_units};
 use super::diff::{DiffLine, LineChange, diff_lines, is_unchanged};
 use super::payload_view::{MessageKey, MessageView, ViewMode};
 use super::theme::Palette;
@@ -115,6 +116,7 @@ impl DetailsPanel {
             });
         }
         metadata_ui(ui, message, topic.message_count, now_nanos);
+        datapoint_details_ui(ui, store, node, now_nanos);
         if let Some(problem) = &message.decoded.problem {
             ui.colored_label(Palette::for_ui(ui).warning, problem);
         }
@@ -313,7 +315,8 @@ fn values_ui(
         .show(ui, |ui| {
             for value in &message.decoded.values {
                 ui.label(RichText::new(value_key_label(&value.key)).monospace());
-                ui.label(RichText::new(format_value(value.value)).monospace());
+                let units = units_of(store, node, &value.key);
+                ui.label(RichText::new(with_units(&format_value(value.value), units)).monospace());
                 if store.find_series(node, &value.key).is_some() {
                     ui.add_enabled(false, egui::Button::new("Plotted"));
                 } else if ui.button("Add to plot").clicked() {

@@ -9,6 +9,7 @@ use crate::model::store::Store;
 use crate::model::tree::NodeId;
 
 use super::action::UiAction;
+use super::controls_view::ControlsWindow;
 use super::details::DetailsPanel;
 use super::payload_view::ViewMode;
 use super::plot::{PlotPanel, PlotWindow};
@@ -32,6 +33,7 @@ pub struct Explorer {
     details: DetailsPanel,
     plot: PlotPanel,
     status: StatusView,
+    controls: ControlsWindow,
     /// A fixed "now" for deterministic tests; `None` uses the wall clock.
     fixed_now_nanos: Option<Nanos>,
 }
@@ -54,6 +56,7 @@ impl Explorer {
                 connection: "Not connected".to_owned(),
                 ..StatusView::default()
             },
+            controls: ControlsWindow::default(),
             fixed_now_nanos: None,
         }
     }
@@ -96,6 +99,16 @@ impl Explorer {
         self.fixed_now_nanos = now;
     }
 
+    /// Opens or closes the controls timeline window.
+    pub fn set_controls_open(&mut self, open: bool) {
+        self.controls.open = open;
+    }
+
+    /// Shows only the topics of stale datapoints in the tree (or everything again).
+    pub fn set_stale_only(&mut self, stale_only: bool) {
+        self.tree.set_stale_only(stale_only);
+    }
+
     /// Sets the tree's filter box text.
     pub fn set_filter_text(&mut self, text: &str) {
         self.tree.set_filter_text(text);
@@ -120,13 +133,22 @@ impl Explorer {
             .default_size(420.0)
             .min_size(200.0)
             .show(ui, |ui| {
-                self.tree.ui(
-                    ui,
-                    self.store.tree_mut(),
-                    self.selected,
-                    now_nanos,
-                    &mut actions,
-                );
+                let operations = self.store.datapoints().controls().len();
+                if ui
+                    .selectable_label(
+                        self.controls.open,
+                        format!("Controls timeline ({operations})"),
+                    )
+                    .on_hover_text(
+                        "SWOP setpoint requests on CONTROLS/… and their acknowledgements",
+                    )
+                    .clicked()
+                {
+                    self.controls.open = !self.controls.open;
+                }
+                let (tree, datapoints) = self.store.tree_and_datapoints_mut();
+                self.tree
+                    .ui(ui, tree, datapoints, self.selected, now_nanos, &mut actions);
             });
         egui::Panel::bottom("plot")
             .resizable(true)
@@ -139,6 +161,8 @@ impl Explorer {
             self.details
                 .ui(ui, &self.store, self.selected, now_nanos, &mut actions);
         });
+        self.controls
+            .ui(ui.ctx(), self.store.datapoints().controls());
         actions
     }
 
@@ -167,6 +191,9 @@ impl Explorer {
                 self.store.add_series(node, key);
             }
             UiAction::RemoveSeries(id) => self.store.remove_series(id),
+            UiAction::SetSeriesTimeSource { id, time_source } => {
+                self.store.set_series_time_source(id, time_source);
+            }
             UiAction::ClearStore => self.clear(),
             UiAction::SetLimits(limits) => self.store.set_limits(limits),
             other => return Some(other),

@@ -4,6 +4,8 @@
 //! and returns [`UiAction`]s; the app applies them at one point in the frame, after drawing.
 
 pub mod action;
+pub mod controls_view;
+pub mod datapoint_view;
 pub mod details;
 pub mod diff;
 pub mod explorer;

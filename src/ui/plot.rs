@@ -9,9 +9,11 @@ use egui::RichText;
 use egui_plot::{HoverPosition, Legend, Line, Plot, PlotPoints};
 
 use crate::model::message::Nanos;
+use crate::model::series::TimeSource;
 use crate::model::store::{SeriesId, Store};
 
 use super::action::UiAction;
+use super::datapoint_view::{series_title, series_units};
 use super::text::clock_time_of_secs;
 use super::theme::Palette;
 
@@ -156,7 +158,7 @@ impl PlotPanel {
                 None => series.decimated(from, to, max_points),
             };
             lines.push(PreparedLine {
-                label: series.label.clone(),
+                label: series_title(store.datapoints(), series),
                 points: points.clone(),
                 colour: palette.series_colour(index),
             });
@@ -168,8 +170,17 @@ impl PlotPanel {
             .window
             .length_nanos()
             .map(|_| from as f64 / NANOS_PER_SEC..=to as f64 / NANOS_PER_SEC);
+        // Label the value axis when every series shares its units.
+        let mut units = store
+            .series()
+            .map(|(_, series)| series_units(store.datapoints(), series));
+        let first_units = units.next().flatten();
+        let axis_units = first_units
+            .filter(|first| units.all(|other| other == Some(*first)))
+            .map(str::to_owned);
         Plot::new("series_plot")
             .legend(Legend::default())
+            .y_axis_label(axis_units.unwrap_or_default())
             .x_axis_formatter(|mark, _range| clock_time_of_secs(mark.value))
             .label_formatter(hover_label)
             .allow_drag(!live)
@@ -246,7 +257,9 @@ impl PlotPanel {
             }
             let palette = Palette::for_ui(ui);
             for (index, (id, series)) in store.series().enumerate() {
-                series_chip_ui(ui, id, &series.label, palette.series_colour(index), actions);
+                let title = series_title(store.datapoints(), series);
+                series_chip_ui(ui, id, &title, palette.series_colour(index), actions);
+                time_source_ui(ui, id, series.time_source, actions);
             }
         });
     }
@@ -268,6 +281,33 @@ fn series_chip_ui(
         .clicked()
     {
         actions.push(UiAction::RemoveSeries(id));
+    }
+}
+
+/// The per-series clock switch: payload timestamps (falling back to arrival) or arrival time.
+fn time_source_ui(
+    ui: &mut egui::Ui,
+    id: SeriesId,
+    time_source: TimeSource,
+    actions: &mut Vec<UiAction>,
+) {
+    let (text, other, hint) = match time_source {
+        TimeSource::Payload => (
+            "payload time",
+            TimeSource::Arrival,
+            "Plotted at the timestamps inside the payloads (arrival time where a payload has none). Click to plot at arrival time.",
+        ),
+        TimeSource::Arrival => (
+            "arrival time",
+            TimeSource::Payload,
+            "Plotted at arrival time. Click to plot at the timestamps inside the payloads.",
+        ),
+    };
+    if ui.small_button(text).on_hover_text(hint).clicked() {
+        actions.push(UiAction::SetSeriesTimeSource {
+            id,
+            time_source: other,
+        });
     }
 }
 

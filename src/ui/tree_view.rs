@@ -10,10 +10,12 @@ use egui::{
     Align2, Color32, FontId, Key, Modifiers, Rect, ScrollArea, Sense, Shape, Stroke, pos2, vec2,
 };
 
+use crate::model::datapoints::Datapoints;
 use crate::model::message::Nanos;
 use crate::model::tree::{Node, NodeId, Row, TopicTree, TreeFilter};
 
 use super::action::UiAction;
+use super::datapoint_view::{RowAnnotation, row_annotation};
 use super::text::age_text_changes_in_nanos;
 use super::theme::Palette;
 use crate::model::format::{format_age, format_count};
@@ -40,7 +42,14 @@ pub struct TreePanel {
     scroll_to: Option<NodeId>,
     /// Rows laid out in the last frame.
     visible_range: std::ops::Range<usize>,
+    /// Show only topics of stale datapoints (that also match the filter text).
+    stale_only: bool,
+    /// When the stale set in `filter` was computed (it is refreshed once a second).
+    stale_computed_at_nanos: Option<Nanos>,
 }
+
+/// How often the "Stale only" node set is recomputed.
+const STALE_REFRESH_NANOS: Nanos = 1_000_000_000;
 
 /// What the next repaint has to wait for, collected while painting rows.
 #[derive(Debug, Default)]
@@ -59,6 +68,44 @@ impl TreePanel {
     pub fn set_filter_text(&mut self, text: &str) {
         self.filter_text = text.to_owned();
         self.filter = TreeFilter::parse(text);
+        self.stale_computed_at_nanos = None;
+    }
+
+    /// Shows only the topics of stale datapoints (or everything again).
+    pub fn set_stale_only(&mut self, stale_only: bool) {
+        self.stale_only = stale_only;
+        self.stale_computed_at_nanos = None;
+        self.filter = TreeFilter::parse(&self.filter_text);
+    }
+
+    /// With "Stale only", the filter is the stale topics matching the text, refreshed each second.
+    fn refresh_stale_filter(
+        &mut self,
+        tree: &TopicTree,
+        datapoints: &Datapoints,
+        now_nanos: Nanos,
+    ) {
+        if !self.stale_only
+            || self
+                .stale_computed_at_nanos
+                .is_some_and(|at| (0..STALE_REFRESH_NANOS).contains(&(now_nanos - at)))
+        {
+            return;
+        }
+        let needle = self.filter_text.trim().to_lowercase();
+        let nodes: Vec<NodeId> = datapoints
+            .stale_topics(now_nanos)
+            .into_iter()
+            .filter(|&node| {
+                needle.is_empty()
+                    || tree.path(node).to_lowercase().contains(&needle)
+                    || tree
+                        .label(node)
+                        .is_some_and(|label| label.to_lowercase().contains(&needle))
+            })
+            .collect();
+        self.filter = TreeFilter::Nodes(nodes.into());
+        self.stale_computed_at_nanos = Some(now_nanos);
     }
 
     /// Scrolls the row of `node` into view in the next frame.
@@ -71,20 +118,28 @@ impl TreePanel {
         &mut self,
         ui: &mut egui::Ui,
         tree: &mut TopicTree,
+        datapoints: &Datapoints,
         selected: Option<NodeId>,
         now_nanos: Nanos,
         actions: &mut Vec<UiAction>,
     ) {
         self.filter_ui(ui, selected, actions);
+        self.refresh_stale_filter(tree, datapoints, now_nanos);
         ui.add_space(2.0);
 
         let row_count = tree.visible_rows(&self.filter).len();
         if row_count == 0 {
-            ui.weak(if self.filter == TreeFilter::None {
+            ui.weak(if self.stale_only {
+                "No stale datapoint matches the filter."
+            } else if self.filter == TreeFilter::None {
                 "No topics yet. Messages appear here as they arrive."
             } else {
                 "No topic matches the filter."
             });
+            if self.stale_only {
+                ui.ctx()
+                    .request_repaint_after(Duration::from_nanos(STALE_REFRESH_NANOS as u64));
+            }
             return;
         }
         self.keyboard_ui(ui, tree, selected, actions);
@@ -116,6 +171,7 @@ impl TreePanel {
             for row in rows {
                 let context = RowContext {
                     tree,
+                    annotation: row_annotation(datapoints, tree, row.node, now_nanos),
                     row,
                     selected: selected == Some(row.node),
                     filtering,
@@ -152,10 +208,11 @@ impl TreePanel {
             let clear_width = if self.filter_text.is_empty() { 0.0 } else { 24.0 };
             let edit = egui::TextEdit::singleline(&mut self.filter_text)
                 .hint_text(FILTER_HINT)
-                .desired_width(ui.available_width() - clear_width - 90.0);
+                .desired_width(ui.available_width() - clear_width - 190.0);
             let response = ui.add(edit).labelled_by(label.id);
             if response.changed() {
                 self.filter = TreeFilter::parse(&self.filter_text);
+                self.stale_computed_at_nanos = None;
                 if let Some(node) = selected {
                     self.scroll_to = Some(node);
                 }
@@ -167,6 +224,14 @@ impl TreePanel {
                 && ui.small_button("\u{d7}").on_hover_text("Clear the filter").clicked()
             {
                 self.set_filter_text("");
+            }
+            let mut stale_only = self.stale_only;
+            if ui
+                .checkbox(&mut stale_only, "Stale only")
+                .on_hover_text("Show only datapoints not seen for more than 3 typical intervals")
+                .changed()
+            {
+                self.set_stale_only(stale_only);
             }
             if ui
                 .button("Expand all")
@@ -262,6 +327,8 @@ impl TreePanel {
 /// What one row needs to draw itself.
 struct RowContext<'a> {
     tree: &'a TopicTree,
+    /// The datapoint name or hierarchy role, value and staleness (aedifion topics only).
+    annotation: Option<RowAnnotation>,
     row: Row,
     selected: bool,
     filtering: bool,
@@ -312,8 +379,9 @@ fn row_ui(
         .then(|| ui.interact(arrow_rect, context.id.with("arrow"), Sense::CLICK));
 
     let name = display_name(&context.node().name);
+    let accessible_name = accessible_row_name(&name, context.annotation.as_ref());
     response.widget_info(|| {
-        egui::WidgetInfo::selected(egui::Role::Button, true, context.selected, &name)
+        egui::WidgetInfo::selected(egui::Role::Button, true, context.selected, &accessible_name)
     });
     if let Some(arrow) = &arrow {
         let label = if context.expanded() {
@@ -475,6 +543,17 @@ fn paint_texts(
         right = marker.left() - 6.0;
     }
 
+    if context.annotation.as_ref().is_some_and(|a| a.stale) {
+        let marker = painter.text(
+            pos2(right, centre_y),
+            Align2::RIGHT_CENTER,
+            "stale",
+            small.clone(),
+            palette.warning,
+        );
+        right = marker.left() - 6.0;
+    }
+
     let mut x = name_rect.right() + 8.0;
     let middle = painter.with_clip_rect(
         Rect::from_x_y_ranges(x..=right.max(x), rect.y_range()).intersect(painter.clip_rect()),
@@ -491,6 +570,32 @@ fn paint_texts(
             .map(|topic| format!("({})", format_count(topic.message_count)))
             .unwrap_or_default()
     };
+    if let Some(annotation) = &context.annotation {
+        let (font, colour) = if annotation.is_name {
+            (FontId::proportional(body_size), palette.json_key)
+        } else {
+            (small.clone(), visuals.weak_text_color())
+        };
+        let label_rect = middle.text(
+            pos2(x, centre_y),
+            Align2::LEFT_CENTER,
+            &annotation.label,
+            font,
+            colour,
+        );
+        x = label_rect.right() + 8.0;
+        if let Some(value) = &annotation.value_text {
+            middle.text(
+                pos2(x, centre_y),
+                Align2::LEFT_CENTER,
+                format!("\u{b7} {value}"),
+                mono,
+                palette.preview,
+            );
+            // The value says it all; the counts and raw preview would only repeat it.
+            return;
+        }
+    }
     if !counts.is_empty() {
         let counts_rect = middle.text(
             pos2(x, centre_y),
@@ -511,6 +616,22 @@ fn paint_texts(
             palette.preview,
         );
     }
+}
+
+/// What a screen reader (and a GUI test) reads for a row: the level name, and for a datapoint
+/// topic also its name, value and staleness, as the row shows them.
+fn accessible_row_name(name: &str, annotation: Option<&RowAnnotation>) -> String {
+    let Some(annotation) = annotation.filter(|annotation| annotation.is_name) else {
+        return name.to_owned();
+    };
+    let mut text = format!("{name}  {}", annotation.label);
+    if let Some(value) = &annotation.value_text {
+        text.push_str(&format!(" \u{b7} {value}"));
+    }
+    if annotation.stale {
+        text.push_str(" \u{b7} stale");
+    }
+    text
 }
 
 /// A level's name as shown; empty levels (`a//b`, a leading `/`) get a visible placeholder.

@@ -1,0 +1,239 @@
+//! The explorer understands aedifion data: hashed topics show their datapoint's name, value and
+//! units; the filter finds a datapoint by name; stale datapoints can be filtered; the controls
+//! timeline shows setpoint requests with their acknowledgement state. The last test runs the
+//! real demo building through the real worker.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+
+use topicscope::app::{DRAIN_BUDGET, drain_inbox};
+use topicscope::demo::DemoServer;
+use topicscope::model::hash_id::hash_id;
+use topicscope::model::message::{Message, Nanos, Qos};
+use topicscope::model::store::{Limits, Store};
+use topicscope::model::tree::NodeId;
+use topicscope::mqtt::{ConnectParams, DEFAULT_INBOX_CAPACITY, Inbox, WorkerHandle};
+use topicscope::ui::Explorer;
+
+const SEC: Nanos = 1_000_000_000;
+/// A fixed "now" for the explorer, so ages and staleness do not depend on the machine.
+const NOW: Nanos = 1_700_000_100 * SEC;
+const TEMP_HALL: &str = "AS11-239291_C'Btr06'TempHall";
+
+fn message(topic: &str, payload: &str, received_at_nanos: Nanos) -> Message {
+    Message::new(
+        topic.to_owned(),
+        Bytes::copy_from_slice(payload.as_bytes()),
+        Qos::AtMostOnce,
+        false,
+        received_at_nanos,
+    )
+}
+
+fn temp_hall_topic() -> String {
+    format!("lbg01/buildinginc_hq/{}", hash_id(TEMP_HALL, 8))
+}
+
+/// META for the hall temperature, then readings every 10 s up to 3 s before [`NOW`], plus an
+/// unrelated datapoint that fell silent a minute ago.
+fn building_store() -> Store {
+    let mut store = Store::new(Limits::default());
+    let meta = serde_json::json!({
+        "name": TEMP_HALL, "objtype": "analogInput", "units": "°C",
+        "description": "Hall temperature", "logInterval": "1000", "source": "BACnet",
+        "objinstance": 18,
+    });
+    store.apply(message(
+        "META/lbg01/buildinginc_hq",
+        &meta.to_string(),
+        NOW - 60 * SEC,
+    ));
+    let topic = temp_hall_topic();
+    let escaped = TEMP_HALL.replace(' ', "\\ ");
+    for (index, value) in [21.1, 21.2, 21.3, 21.4].into_iter().enumerate() {
+        let at = NOW - 3 * SEC - (3 - index as Nanos) * 10 * SEC;
+        store.apply(message(
+            &topic,
+            &format!("{escaped} value={value} {at}"),
+            at,
+        ));
+    }
+    let silent = "Boiler flow temperature";
+    let silent_topic = format!("lbg01/buildinginc_hq/{}", hash_id(silent, 8));
+    for step in 0..4 {
+        let at = NOW - 100 * SEC + step * 10 * SEC;
+        store.apply(message(
+            &silent_topic,
+            &format!("Boiler\\ flow\\ temperature value=60 {at}"),
+            at,
+        ));
+    }
+    store.tree_mut().expand_all_below(NodeId::ROOT);
+    store
+}
+
+fn harness(store: Store) -> Harness<'static, Explorer> {
+    let mut explorer = Explorer::new(store);
+    explorer.set_fixed_now(Some(NOW));
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_ui_state(
+            |ui, explorer: &mut Explorer| {
+                explorer.show(ui);
+            },
+            explorer,
+        );
+    harness.run_steps(2);
+    harness
+}
+
+#[test]
+fn a_hashed_topic_shows_its_datapoint_name_value_and_unit() {
+    let mut harness = harness(building_store());
+    let hash = hash_id(TEMP_HALL, 8);
+    let row = format!("{hash}  {TEMP_HALL} \u{b7} 21.4 °C");
+    harness.get_by_label(&row).click();
+    harness.run_steps(2);
+    // The details panel shows the datapoint with its metadata.
+    harness.get_by_label("Datapoint");
+    harness.get_by_label("Hall temperature");
+    harness.get_by_label("BACnet");
+    harness.get_by_label("analogInput");
+    harness.get_by_label("10 s (learned)");
+    assert!(
+        harness
+            .get_all_by_label(&format!("{TEMP_HALL} value"))
+            .count()
+            >= 1
+    );
+    harness.get_by_label("21.4 °C");
+}
+
+#[test]
+fn filtering_by_datapoint_name_finds_the_hashed_topic() {
+    let mut harness = harness(building_store());
+    harness.state_mut().set_filter_text("temphall");
+    harness.run_steps(2);
+    harness.get_by_label_contains(TEMP_HALL);
+    assert!(
+        harness
+            .query_by_label_contains("Boiler flow temperature")
+            .is_none(),
+        "the other datapoint does not match"
+    );
+}
+
+#[test]
+fn stale_only_shows_the_datapoint_that_fell_silent() {
+    let mut harness = harness(building_store());
+    harness.get_by_label_contains("Boiler flow temperature \u{b7} 60 \u{b7} stale");
+    harness.get_by_label("Stale only").click();
+    harness.run_steps(2);
+    harness.get_by_label_contains("Boiler flow temperature");
+    assert!(harness.query_by_label_contains(TEMP_HALL).is_none());
+}
+
+#[test]
+fn the_controls_timeline_shows_setpoint_requests_with_their_acknowledgement_state() {
+    let mut store = building_store();
+    let topic = "CONTROLS/lbg01/buildinginc_hq";
+    let requests = [
+        (
+            r#"{"type":"NEWSPT","swop_version":"0.2","datapoint":"RTs","value":20.5,"priority":13,"acknowledge":true,"reference":"ref-ok"}"#,
+            1,
+        ),
+        (
+            r#"{"type":"ACKSPT","swop_version":"0.2","reference":"ref-ok","success":true,"state":"written","message":"Successfully wrote value 20.5 at priority 13."}"#,
+            2,
+        ),
+        (
+            r#"{"type":"NEWSPT","swop_version":"0.2","datapoint":"Outside","value":3,"acknowledge":true,"reference":"ref-bad"}"#,
+            3,
+        ),
+        (
+            r#"{"type":"ACKSPT","swop_version":"0.2","reference":"ref-bad","success":false,"state":"failed","message":"Refused: datapoint 'Outside' is read-only."}"#,
+            4,
+        ),
+        (
+            r#"{"type":"NEWSPT","swop_version":"0.2","datapoint":"RTs","value":21,"acknowledge":true,"reference":"ref-open"}"#,
+            5,
+        ),
+    ];
+    for (payload, second) in requests {
+        store.apply(message(topic, payload, NOW - 10 * SEC + second * SEC));
+    }
+    let mut harness = harness(store);
+    harness.get_by_label("Controls timeline (3)").click();
+    harness.run_steps(2);
+    harness.get_by_label("NEWSPT RTs = 20.5 (priority 13)");
+    harness.get_by_label("written");
+    harness.get_by_label_contains("Successfully wrote value 20.5");
+    harness.get_by_label("failed");
+    harness.get_by_label_contains("Refused: datapoint 'Outside' is read-only.");
+    harness.get_by_label("requested");
+}
+
+/// Applies whatever the worker delivered until `done` holds or `timeout` passes.
+fn drain_until(
+    inbox: &Inbox,
+    store: &mut Store,
+    timeout: Duration,
+    done: impl Fn(&Store) -> bool,
+) -> bool {
+    let started = Instant::now();
+    let mut buffer = Vec::new();
+    while started.elapsed() < timeout {
+        drain_inbox(inbox, store, &mut buffer, DRAIN_BUDGET);
+        if done(store) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+#[test]
+fn the_demo_buildings_hashed_topics_get_names_and_units() {
+    let server = DemoServer::start().expect("demo starts");
+    let inbox = Inbox::new(DEFAULT_INBOX_CAPACITY);
+    let worker = WorkerHandle::spawn(ConnectParams::new(server.profile(), None), inbox.clone())
+        .expect("worker starts");
+    let mut store = Store::new(Limits::default());
+    let labelled_with_units = |store: &Store| {
+        let datapoints = store.datapoints();
+        let tree = store.tree();
+        let Some(project) = tree.find("lbg01/demo_building") else {
+            return 0;
+        };
+        tree.children(project)
+            .filter(|&node| {
+                tree.label(node).is_some()
+                    && datapoints
+                        .datapoint_of_topic(node)
+                        .is_some_and(|(_, datapoint)| datapoint.units().is_some())
+            })
+            .count()
+    };
+    let named = drain_until(&inbox, &mut store, Duration::from_secs(60), |store| {
+        labelled_with_units(store) >= 20
+    });
+    drop(worker);
+    assert!(
+        named,
+        "only {} demo topics were named with units within 60 s",
+        labelled_with_units(&store)
+    );
+    let project = store.tree().find("lbg01/demo_building").expect("project");
+    let (_, datapoint) = store
+        .tree()
+        .children(project)
+        .find_map(|node| store.datapoints().datapoint_of_topic(node))
+        .expect("a datapoint");
+    let registry = store.datapoints();
+    let project = registry.project(datapoint.project).expect("its project");
+    assert_eq!(project.hash_id_length(), 8);
+    assert!(datapoint.meta.is_some(), "metadata attached");
+}
