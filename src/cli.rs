@@ -89,6 +89,10 @@ pub enum Command {
     /// Load generators for benchmarks.
     #[command(subcommand)]
     Bench(crate::commands::bench::BenchCommand),
+    /// Decode one payload (file or stdin) and print the result as JSON; exit 1 if it does not decode.
+    Decode(crate::commands::decode::DecodeArgs),
+    /// Print the aedifion hash ids (topic postfixes) of datapoint names.
+    HashId(crate::commands::hash_id::HashIdArgs),
 }
 
 /// What to connect to right after start.

@@ -46,6 +46,8 @@ fn main() -> ExitCode {
 /// Runs a command that needs no window.
 fn run_command(command: &Command) -> ExitCode {
     let result = match command {
+        Command::Decode(args) => return topicscope::commands::decode::main(args),
+        Command::HashId(args) => return topicscope::commands::hash_id::main(args),
         Command::Headless(args) => topicscope::commands::headless::run(args)
             .map(|stats| {
                 if args.stats_json.is_none() {

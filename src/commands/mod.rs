@@ -2,4 +2,6 @@
 //! `app.rs`, free to use the worker, the store, tokio and rumqttc.
 
 pub mod bench;
+pub mod decode;
+pub mod hash_id;
 pub mod headless;

@@ -37,8 +37,9 @@ const EXCERPT_CHARS: usize = 40;
 /// Keys InfluxDB reserves; a line using one as a tag or field key is refused.
 const RESERVED_KEYS: [&str; 3] = ["time", "_field", "_measurement"];
 
-/// A typed field value.
-#[derive(Debug, Clone, PartialEq)]
+/// A typed field value. Serialises as `{"type": "float", "value": 20.3}`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "type", content = "value", rename_all = "lowercase")]
 pub enum FieldValue {
     /// The default for a bare number (`value=1` is 1.0). Never NaN or infinite.
     Float(f64),
@@ -78,7 +79,7 @@ impl FieldValue {
 }
 
 /// One parsed line (a point), names unescaped.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Line {
     /// The measurement; for aedifion the datapoint name.
     pub measurement: String,
@@ -91,7 +92,8 @@ pub struct Line {
 }
 
 /// How well a line matches aedifion's documented profile `<datapoint> value=<float> <ns>`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum AedifionFit {
     /// Exactly the documented profile: the platform stores it.
     Storable,

@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use super::message::Nanos;
 
 /// One decoded legacy observation.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct LegacyRecord {
     /// The datapoint name (its hash id is usually the topic's last level).
     pub datapoint: String,

@@ -62,7 +62,7 @@ pub enum ValueKey {
 }
 
 /// One number found in a payload.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ExtractedValue {
     /// Where in the payload the number was found.
     pub key: ValueKey,
