@@ -192,6 +192,8 @@ pub struct TopicScopeApp {
     connection: Option<Connection>,
     demo: Option<DemoServer>,
     drain_buffer: Vec<Message>,
+    /// Frame-time and throughput probe for `scripts/bench.sh` (only when its variables are set).
+    bench_probe: Option<crate::commands::bench::GuiProbe>,
     /// Problems to show under the top bar until dismissed.
     notices: Vec<String>,
 }
@@ -248,6 +250,7 @@ impl TopicScopeApp {
             connection: None,
             demo: None,
             drain_buffer: Vec::with_capacity(DRAIN_BATCH),
+            bench_probe: crate::commands::bench::GuiProbe::from_env(),
             notices,
         };
         match options.startup {
@@ -574,6 +577,26 @@ impl TopicScopeApp {
         }
     }
 
+    /// Ends the bench probe's frame measurement and applies what it asks for (bench runs only).
+    fn after_frame_probe(&mut self, ctx: &egui::Context) {
+        let Some(probe) = &mut self.bench_probe else {
+            return;
+        };
+        let (inbox, status) = match &self.connection {
+            Some(connection) => (connection.inbox.stats(), Some(connection.status.snapshot())),
+            None => (InboxStats::default(), None),
+        };
+        let outcome = probe.end_frame(self.explorer.store(), inbox, status.as_ref());
+        for action in outcome.actions {
+            self.apply(ctx, action);
+        }
+        if outcome.close {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+        }
+        // Keep probing (phase file, figures) while idle.
+        ctx.request_repaint_after(Duration::from_secs(1));
+    }
+
     /// Stops the worker; messages it already received are still applied.
     fn disconnect(&mut self) {
         if let Some(connection) = &mut self.connection
@@ -614,11 +637,15 @@ impl SecretBackend for SharedSecrets {
 
 impl eframe::App for TopicScopeApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        if let Some(probe) = &mut self.bench_probe {
+            probe.begin_frame();
+        }
         self.before_frame(ctx);
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.frame_ui(ui);
+        self.after_frame_probe(ui.ctx());
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {

@@ -149,9 +149,12 @@ fn headless_receives_every_message_bench_publishes_through_the_demo_broker() {
         ready_file: Some(ready.clone()),
     };
     let (done, result) = std::sync::mpsc::sync_channel(1);
-    std::thread::spawn(move || {
-        let _ = done.send(headless::run(&args).map_err(|error| error.to_string()));
-    });
+    std::thread::Builder::new()
+        .name("headless-under-test".into())
+        .spawn(move || {
+            let _ = done.send(headless::run(&args).map_err(|error| error.to_string()));
+        })
+        .expect("spawn");
     wait_for_file(&ready);
     let report = publish(&PublishArgs {
         url,

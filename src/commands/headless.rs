@@ -404,14 +404,19 @@ pub fn write_dump(store: &Store, writer: &mut dyn std::io::Write) -> std::io::Re
             continue;
         };
         let latest = state.latest();
-        let datapoint = latest
-            .decoded
-            .values
-            .iter()
-            .find_map(|value| match &value.key {
-                ValueKey::InfluxField { measurement, .. } => Some(measurement.as_str()),
-                _ => None,
-            });
+        // The registry knows names learned from measurements and META (and units); a payload
+        // naming its measurement is the fallback.
+        let registered = store.datapoints().datapoint_of_topic(*id).map(|(_, dp)| dp);
+        let datapoint = registered.map(|dp| &*dp.name).or_else(|| {
+            latest
+                .decoded
+                .values
+                .iter()
+                .find_map(|value| match &value.key {
+                    ValueKey::InfluxField { measurement, .. } => Some(measurement.as_str()),
+                    _ => None,
+                })
+        });
         let entry = DumpedTopic {
             topic: path.clone(),
             message_count: state.message_count,
@@ -419,7 +424,7 @@ pub fn write_dump(store: &Store, writer: &mut dyn std::io::Write) -> std::io::Re
             format: latest.decoded.format,
             preview: &latest.decoded.preview,
             datapoint,
-            unit: None,
+            unit: registered.and_then(|dp| dp.units()),
             history_messages: state.history.len(),
             series_points: series_points.get(path.as_str()).copied().unwrap_or(0),
         };

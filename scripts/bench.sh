@@ -1,0 +1,507 @@
+#!/usr/bin/env bash
+# TopicScope's benchmark: one command, prints a table and writes BENCHMARKS.md.
+#
+#   scripts/bench.sh            the full run (the issue's loads; about 30-40 min on 2 cores)
+#   scripts/bench.sh --quick    smaller loads (a few minutes), same scenarios
+#
+# It builds --release, starts Mosquitto on a free loopback port with a generated config, and runs:
+#   1. ingest: mosquitto_sub (to a file in /dev/shm: the client-side limit), topicscope headless and
+#      the window (under Xvfb, tree expanded and 10 series plotted) on the same loads, one at a
+#      time: T topics x N messages, QoS 0 and 1, from `topicscope bench publish`.
+#   2. scale: S distinct retained topics loaded into headless and into the window; the window's
+#      per-frame CPU time while scrolling the tree and while R msg/s arrive with 10 series plotted.
+#   3. soak: headless at a steady rate over many topics; RSS sampled at start, middle and end.
+#   4. start-up: the window with --demo: time to the first frame and to the first data.
+# Every count below can be overridden from the environment (MESSAGES=200000 scripts/bench.sh).
+# Needs: cargo, mosquitto + mosquitto_sub, Xvfb + xdotool (for the window), python3, GNU time.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+if [[ "${1:-}" == "--quick" ]]; then
+    : "${MESSAGES:=100000}" "${LOADS:=1000 10000}" "${SCALE_TOPICS:=100000}"
+    : "${SOAK_SECS:=30}" "${SCALE_INGEST_SECS:=5}"
+fi
+MESSAGES=${MESSAGES:-1000000}
+LOADS=${LOADS:-"1000 100000"}
+QOS_LEVELS=${QOS_LEVELS:-"0 1"}
+CLIENTS=${CLIENTS:-"mosquitto_sub headless gui"}
+SCALE_TOPICS=${SCALE_TOPICS:-1000000}
+SCALE_INGEST_RATE=${SCALE_INGEST_RATE:-50000}
+SCALE_INGEST_SECS=${SCALE_INGEST_SECS:-10}
+SOAK_SECS=${SOAK_SECS:-600}
+SOAK_RATE=${SOAK_RATE:-20000}
+SOAK_TOPICS=${SOAK_TOPICS:-10000}
+DISPLAY_NUMBER=${DISPLAY_NUMBER:-57}
+OUTPUT=${OUTPUT:-BENCHMARKS.md}
+# Longest any single client may take to receive one load.
+RUN_TIMEOUT_SECS=${RUN_TIMEOUT_SECS:-600}
+
+for tool in mosquitto mosquitto_sub python3 /usr/bin/time; do
+    command -v "$tool" >/dev/null || { echo "bench.sh: $tool is needed (scripts/install-deps.sh)" >&2; exit 2; }
+done
+if [[ " $CLIENTS " == *" gui "* ]] && ! command -v Xvfb >/dev/null; then
+    echo "bench.sh: Xvfb not found: the window is left out (install xvfb xdotool)" >&2
+    CLIENTS=${CLIENTS//gui/}
+fi
+
+# The JSON reading and the report, in Python (written out at start so no quoting is nested).
+write_helper() {
+    cat > "$1" <<'PYTHON'
+import json, sys
+
+
+def load(path):
+    with open(path) as file:
+        return json.load(file)
+
+
+def get(path, expression):
+    print(json.dumps(eval(expression, {}, {"d": load(path)})))
+
+
+def rate(path):
+    stamps = open(path).read().split()
+    if len(stamps) < 2:
+        print(0)
+        return
+    print(len(stamps) / (float(stamps[-1]) - float(stamps[0])))
+
+
+def scale_headless(path, topics, payload):
+    d, n, payload = load(path), int(topics), int(payload)
+    grown = d["rss_bytes"] - d["rss_before_bytes"]
+    print(json.dumps({"scenario": "scale-headless", "topics": n, "received": d["messages_received"],
+        "load_secs": d["first_to_last_secs"], "rss_bytes": d["rss_bytes"], "peak_rss_bytes": d["peak_rss_bytes"],
+        "rss_per_topic": grown / n, "beyond_payload_per_topic": grown / n - payload,
+        "store_estimate_per_topic": d["bytes_held"] / n, "payload_bytes": payload}))
+
+
+def scale_gui(path, topics, ingest_rate, publish_path):
+    d, p = load(path), load(publish_path)
+    print(json.dumps({"scenario": "scale-gui", "topics": int(topics), "received": d["messages_received"],
+        "dropped": d["messages_dropped"], "rss_bytes": d["rss_bytes"], "peak_rss_bytes": d["peak_rss_bytes"],
+        "frames": d["frame_times"], "ingest_rate": int(ingest_rate),
+        "ingest_published_per_sec": p["messages_per_sec"]}))
+
+
+def soak(path, publish_path, secs, soak_rate, topics, samples):
+    d, p = load(path), load(publish_path)
+    print(json.dumps({"scenario": "soak", "secs": int(secs), "rate": int(soak_rate), "topics": int(topics),
+        "published_per_sec": p["messages_per_sec"], "received": d["messages_received"],
+        "dropped": d["messages_dropped"], "rss_samples_kib": json.loads(samples),
+        "peak_rss_bytes": d["peak_rss_bytes"], "bytes_held": d["bytes_held"],
+        "history_evicted": d["history_evicted"], "budget_bytes": d["memory_budget_bytes"]}))
+
+
+def startup(path):
+    d = load(path)
+    print(json.dumps({"scenario": "startup", "first_frame_secs": d["first_frame_secs"],
+        "first_data_frame_secs": d["first_data_frame_secs"]}))
+
+
+def mib(n):
+    return f"{n / 1048576:.0f} MiB"
+
+
+def ok(flag):
+    return "met" if flag else "**missed**"
+
+
+def report(results_path, output, machine_path, parameters):
+    results = [json.loads(line) for line in open(results_path) if line.strip()]
+    machine = open(machine_path).read().strip()
+    lines = []
+    out = lines.append
+
+    def frame_row(label, frames, phase):
+        f = (frames or {}).get(phase)
+        if not f:
+            return
+        out(f"| {label} | {f['frames']:,} | {f['cpu']['p50_ms']:.2f} | {f['cpu']['p99_ms']:.2f} | "
+            f"{f['wall']['p99_ms']:.2f} | p99 CPU ≤ 8 ms: {ok(f['cpu']['p99_ms'] <= 8)} |")
+
+    out("## Machine")
+    out("")
+    for line in machine.splitlines():
+        out(f"- {line}")
+    out(f"- Parameters: `{parameters}`")
+    out("")
+    out("## 1. Ingest (one client at a time, same publisher, same broker)")
+    out("")
+    out("msg/s: messages the client received divided by the time from its first to its last message. "
+        "CPU: user + system seconds of the client process. Ratio: client / mosquitto_sub at the same load.")
+    out("")
+    out("| topics | QoS | client | received | dropped | msg/s | ratio | CPU s | peak RSS | target |")
+    out("|---:|---:|---|---:|---:|---:|---:|---:|---:|---|")
+    ingest = [r for r in results if r["scenario"] == "ingest"]
+    for r in ingest:
+        base = next((b for b in ingest if b["client"] == "mosquitto_sub" and b["topics"] == r["topics"]
+                     and b["qos"] == r["qos"]), None)
+        ratio = r["msg_per_sec"] / base["msg_per_sec"] if base and base["msg_per_sec"] else None
+        target = ""
+        complete = r["received"] == r["messages"]
+        if r["client"] == "headless" and ratio is not None:
+            target = f"≥ 1.0: {ok(ratio >= 1.0 and complete)}"
+        if r["client"] == "gui" and ratio is not None:
+            target = f"≥ 0.9, 0 dropped: {ok(ratio >= 0.9 and r['dropped'] == 0 and complete)}"
+        ratio_text = "" if ratio is None else f"{ratio:.2f}"
+        out(f"| {r['topics']:,} | {r['qos']} | {r['client']} | {r['received']:,} | {r['dropped']:,} | "
+            f"{r['msg_per_sec']:,.0f} | {ratio_text} | {r['cpu_secs']:.1f} | {r['peak_rss_kib'] // 1024} MiB | {target} |")
+    out("")
+    out("Publisher (topicscope bench publish) rate per run, msg/s: " + ", ".join(
+        f"{r['client']} {r['topics']:,}/QoS {r['qos']}: {r['published_per_sec']:,.0f}" for r in ingest))
+    out("")
+    gui_frames = [r for r in ingest if r["client"] == "gui" and r.get("frames")]
+    if gui_frames:
+        out("Window frame times during ingest (UI pass = drain + panels, per frame, measured in-process):")
+        out("")
+        out("| load | frames | CPU p50 ms | CPU p99 ms | wall p99 ms | target |")
+        out("|---|---:|---:|---:|---:|---|")
+        for r in gui_frames:
+            frame_row(f"{r['topics']:,} topics, QoS {r['qos']}", r["frames"], "start")
+        out("")
+    out("## 2. Scale")
+    out("")
+    for r in results:
+        if r["scenario"] == "scale-headless":
+            out(f"Headless, {r['topics']:,} distinct retained topics: received {r['received']:,}, loaded in "
+                f"{r['load_secs']:.2f} s, RSS {mib(r['rss_bytes'])} (peak {mib(r['peak_rss_bytes'])}).")
+            out(f"RSS growth per topic {r['rss_per_topic']:.0f} B; beyond the {r['payload_bytes']} payload bytes: "
+                f"**{r['beyond_payload_per_topic']:.0f} B per topic** (target ≤ 250: "
+                f"{ok(r['beyond_payload_per_topic'] <= 250)}); the store's own estimate: "
+                f"{r['store_estimate_per_topic']:.0f} B per topic.")
+            out("")
+        if r["scenario"] == "scale-gui":
+            out(f"Window, the same {r['topics']:,} topics: received {r['received']:,}, dropped {r['dropped']:,}, "
+                f"RSS {mib(r['rss_bytes'])} (peak {mib(r['peak_rss_bytes'])}); the ingest phase was published at "
+                f"{r['ingest_published_per_sec']:,.0f} msg/s (asked {r['ingest_rate']:,}) with 10 series plotted.")
+            out("")
+            out("| phase | frames | CPU p50 ms | CPU p99 ms | wall p99 ms | target |")
+            out("|---|---:|---:|---:|---:|---|")
+            frame_row("loading the topics", r["frames"], "load")
+            frame_row("scrolling the tree", r["frames"], "scroll")
+            frame_row(f"ingesting {r['ingest_rate']:,} msg/s, 10 series plotted", r["frames"], "ingest")
+            out("")
+    out("## 3. Soak")
+    out("")
+    for r in results:
+        if r["scenario"] == "soak":
+            samples = r["rss_samples_kib"]
+            start, middle, end = samples[0][1], samples[len(samples) // 2][1], samples[-1][1]
+            out(f"{r['secs']} s at {r['rate']:,} msg/s (published {r['published_per_sec']:,.0f}) over {r['topics']:,} "
+                f"topics, headless: received {r['received']:,}, dropped {r['dropped']:,}, history evicted "
+                f"{r['history_evicted']:,}.")
+            out(f"RSS start / middle / end: {start // 1024} / {middle // 1024} / {end // 1024} MiB; peak "
+                f"{mib(r['peak_rss_bytes'])}; the store's estimate at the end {mib(r['bytes_held'])} of a "
+                f"{mib(r['budget_bytes'])} budget (target, peak RSS within the budget: "
+                f"{ok(r['peak_rss_bytes'] <= r['budget_bytes'])}).")
+            out("RSS samples (s: KiB): " + ", ".join(f"{s}: {k:,}" for s, k in samples))
+            out("")
+    starts = [r for r in results if r["scenario"] == "startup"]
+    if starts:
+        out("## 4. Start-up (--demo)")
+        out("")
+        out("| run | first frame | demo data visible | target ≤ 300 ms / ≤ 1 s |")
+        out("|---:|---:|---:|---|")
+        for i, r in enumerate(starts, 1):
+            ff, fd = r["first_frame_secs"], r["first_data_frame_secs"]
+            ff_text = "" if ff is None else f"{ff * 1000:.0f} ms"
+            fd_text = "" if fd is None else f"{fd * 1000:.0f} ms"
+            out(f"| {i} | {ff_text} | {fd_text} | {ok(ff is not None and ff <= 0.3)} / "
+                f"{ok(fd is not None and fd <= 1.0)} |")
+        out("")
+        out("From process start (Linux start time, 10 ms resolution) to the end of the first frame's UI pass, "
+            "and of the first frame with a topic in the store.")
+        out("")
+    table = "\n".join(lines)
+    print(table)
+    begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
+    try:
+        document = open(output).read()
+    except FileNotFoundError:
+        document = f"# TopicScope benchmarks\n\n{begin}\n{end}\n"
+    if begin not in document:
+        document += f"\n{begin}\n{end}\n"
+    head, rest = document.split(begin, 1)
+    tail = rest.split(end, 1)[1] if end in rest else "\n"
+    with open(output, "w") as file:
+        file.write(f"{head}{begin}\n<!-- Written by scripts/bench.sh; edit outside these markers. -->\n\n"
+                   f"{table}\n{end}{tail}")
+
+
+COMMANDS = {"get": get, "rate": rate, "scale-headless": scale_headless, "scale-gui": scale_gui,
+            "soak": soak, "startup": startup, "report": report}
+COMMANDS[sys.argv[1]](*sys.argv[2:])
+PYTHON
+}
+
+echo "== building (release)"
+cargo build --release --quiet
+BIN="$ROOT/target/release/topicscope"
+MOSQUITTO=$(command -v mosquitto)
+
+WORK=$(mktemp -d /tmp/topicscope-bench.XXXXXX)
+HELPER="$WORK/helper.py"
+write_helper "$HELPER"
+RESULTS="$WORK/results.jsonl"
+: > "$RESULTS"
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$WORK" /dev/shm/topicscope-bench-sub.$$
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# ---------------------------------------------------------------- broker
+PORT=$(free_port)
+cat > "$WORK/mosquitto.conf" <<EOF
+# Generated by scripts/bench.sh: anonymous loopback listener, nothing persisted, and no broker-side
+# queue limit, so every client can receive every message (the figures then measure the client).
+listener $PORT 127.0.0.1
+allow_anonymous true
+persistence false
+max_queued_messages 0
+max_inflight_messages 100
+log_dest file $WORK/mosquitto.log
+EOF
+if [[ $(id -u) == 0 ]]; then echo "user root" >> "$WORK/mosquitto.conf"; fi
+"$MOSQUITTO" -c "$WORK/mosquitto.conf" &
+BROKER_PID=$!
+PIDS+=("$BROKER_PID")
+URL="mqtt://127.0.0.1:$PORT"
+for _ in $(seq 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
+    sleep 0.1
+done
+echo "== mosquitto on port $PORT"
+
+# ---------------------------------------------------------------- display for the window
+if [[ " $CLIENTS " == *" gui "* ]]; then
+    Xvfb ":$DISPLAY_NUMBER" -screen 0 1600x1000x24 -nolisten tcp >/dev/null 2>&1 &
+    PIDS+=("$!")
+    export DISPLAY=":$DISPLAY_NUMBER"
+    XDG_RUNTIME_DIR=$(mktemp -d)
+    export XDG_RUNTIME_DIR
+    sleep 1
+fi
+
+# ---------------------------------------------------------------- helpers
+record() { echo "$1" >> "$RESULTS"; }
+
+wait_file() { # path timeout_secs
+    local deadline=$((SECONDS + $2))
+    while [[ ! -e "$1" ]]; do
+        (( SECONDS < deadline )) || { echo "bench.sh: $1 did not appear" >&2; return 1; }
+        sleep 0.05
+    done
+}
+
+wait_pid() { # pid timeout_secs
+    local deadline=$((SECONDS + $2))
+    while kill -0 "$1" 2>/dev/null; do
+        if (( SECONDS >= deadline )); then kill "$1" 2>/dev/null || true; echo "bench.sh: timed out" >&2; return 1; fi
+        sleep 0.05
+    done
+    wait "$1" 2>/dev/null || true
+}
+
+json() { python3 "$HELPER" get "$@"; }
+
+# A profile file for the window: the broker, one subscription at the given QoS.
+gui_config() { # dir qos
+    mkdir -p "$1"
+    cat > "$1/profiles.toml" <<EOF
+version = 1
+
+[[profiles]]
+id = "bench"
+name = "bench"
+host = "127.0.0.1"
+port = $PORT
+subscriptions = [{ filter = "lbg01/bench/#", qos = $2 }]
+EOF
+}
+
+publish() { # topics count qos [extra args]
+    local topics=$1 count=$2 qos=$3
+    shift 3
+    "$BIN" bench publish --url "$URL" --topics "$topics" --count "$count" --qos "$qos" \
+        --stats-json "$WORK/publish.json" "$@" > "$WORK/publish.txt"
+}
+
+# ---------------------------------------------------------------- 1. ingest
+run_ingest() { # client topics qos
+    local client=$1 topics=$2 qos=$3 dir="$WORK/$1-$2-$3"
+    mkdir -p "$dir"
+    local sub_out=/dev/shm/topicscope-bench-sub.$$
+    case $client in
+    mosquitto_sub)
+        /usr/bin/time -f '%e %U %S %M' -o "$dir/time" \
+            mosquitto_sub -h 127.0.0.1 -p "$PORT" -t 'lbg01/bench/#' -q "$qos" -C "$MESSAGES" -F '%U' > "$sub_out" &
+        local pid=$!
+        sleep 1 # mosquitto_sub has no "subscribed" signal
+        ;;
+    headless)
+        /usr/bin/time -f '%e %U %S %M' -o "$dir/time" \
+            "$BIN" headless --url "$URL" -s 'lbg01/bench/#' --qos "$qos" --count "$MESSAGES" \
+            --duration "$RUN_TIMEOUT_SECS" --stats-json "$dir/stats.json" --ready-file "$dir/ready" &
+        local pid=$!
+        wait_file "$dir/ready" 30
+        ;;
+    gui)
+        gui_config "$dir/config" "$qos"
+        TOPICSCOPE_BENCH_EXIT_AFTER=$MESSAGES TOPICSCOPE_BENCH_STATS="$dir/stats.json" \
+            TOPICSCOPE_BENCH_READY="$dir/ready" TOPICSCOPE_BENCH_PLOT=10 TOPICSCOPE_BENCH_EXPAND=lbg01/bench \
+            /usr/bin/time -f '%e %U %S %M' -o "$dir/time" \
+            "$BIN" --config-dir "$dir/config" --profile bench 2>"$dir/stderr" &
+        local pid=$!
+        wait_file "$dir/ready" 60
+        ;;
+    esac
+    publish "$topics" "$MESSAGES" "$qos"
+    wait_pid "$pid" "$RUN_TIMEOUT_SECS" || true
+    local rate received dropped=0 frames="null"
+    read -r _ user sys max_kib < "$dir/time" || true
+    case $client in
+    mosquitto_sub)
+        received=$(wc -l < "$sub_out")
+        rate=$(python3 "$HELPER" rate "$sub_out")
+        rm -f "$sub_out"
+        ;;
+    headless | gui)
+        received=$(json "$dir/stats.json" 'd["messages_received"]')
+        dropped=$(json "$dir/stats.json" 'd["messages_dropped"]')
+        rate=$(json "$dir/stats.json" 'd["messages_per_sec"] or 0')
+        if [[ $client == gui ]]; then frames=$(json "$dir/stats.json" 'd["frame_times"]'); fi
+        ;;
+    esac
+    local published_rate
+    published_rate=$(json "$WORK/publish.json" 'd["messages_per_sec"]')
+    record "{\"scenario\":\"ingest\",\"client\":\"$client\",\"topics\":$topics,\"qos\":$qos,\"messages\":$MESSAGES,\"received\":$received,\"dropped\":$dropped,\"msg_per_sec\":$rate,\"cpu_secs\":$(python3 -c "print($user+$sys)"),\"peak_rss_kib\":$max_kib,\"published_per_sec\":$published_rate,\"frames\":$frames}"
+    printf '   %-14s %7s topics QoS %s: %9.0f msg/s, %s received, %s dropped, CPU %.1f s, peak RSS %d MiB\n' \
+        "$client" "$topics" "$qos" "$rate" "$received" "$dropped" "$(python3 -c "print($user+$sys)")" $((max_kib / 1024))
+}
+
+echo "== 1. ingest: $MESSAGES messages per run; loads: $LOADS topics; QoS: $QOS_LEVELS"
+for topics in $LOADS; do
+    for qos in $QOS_LEVELS; do
+        for client in $CLIENTS; do
+            run_ingest "$client" "$topics" "$qos"
+        done
+    done
+done
+
+# ---------------------------------------------------------------- 2. scale
+echo "== 2. scale: $SCALE_TOPICS retained topics"
+dir="$WORK/scale"
+mkdir -p "$dir"
+publish "$SCALE_TOPICS" "$SCALE_TOPICS" 1 --retain
+/usr/bin/time -f '%e %U %S %M' -o "$dir/time" \
+    "$BIN" headless --url "$URL" -s 'lbg01/bench/#' --count "$SCALE_TOPICS" --duration "$RUN_TIMEOUT_SECS" \
+    --stats-json "$dir/headless.json" > /dev/null
+# A typical generated payload: "bench_dp_123456 value=12.3 1700000000000000000".
+payload_bytes=46
+record "$(python3 "$HELPER" scale-headless "$dir/headless.json" "$SCALE_TOPICS" "$payload_bytes")"
+tail -n 1 "$RESULTS"
+
+if [[ " $CLIENTS " == *" gui "* ]]; then
+    gui_config "$dir/config" 0
+    echo load > "$dir/phase"
+    TOPICSCOPE_BENCH_STATS="$dir/gui.json" TOPICSCOPE_BENCH_READY="$dir/ready" TOPICSCOPE_BENCH_PLOT=10 \
+        TOPICSCOPE_BENCH_EXPAND=lbg01/bench TOPICSCOPE_BENCH_PHASE_FILE="$dir/phase" \
+        "$BIN" --config-dir "$dir/config" --profile bench 2>"$dir/stderr" &
+    gui_pid=$!
+    PIDS+=("$gui_pid")
+    deadline=$((SECONDS + RUN_TIMEOUT_SECS))
+    until [[ -e "$dir/gui.json" ]] && (( $(json "$dir/gui.json" 'd["messages_received"]') >= SCALE_TOPICS )) \
+        && (( $(json "$dir/gui.json" 'd["messages_pending"]') == 0 )); do
+        (( SECONDS < deadline )) || { echo "bench.sh: the window did not load the topics" >&2; break; }
+        sleep 1
+    done
+    sleep 2
+    echo scroll > "$dir/phase"
+    sleep 1.5
+    if command -v xdotool >/dev/null; then
+        xdotool mousemove 250 450
+        for _ in $(seq 6); do
+            xdotool click --repeat 50 --delay 15 5
+            xdotool key --repeat 10 --delay 30 Page_Down
+        done
+    fi
+    echo ingest > "$dir/phase"
+    sleep 1.5
+    publish "$SCALE_TOPICS" $((SCALE_INGEST_RATE * SCALE_INGEST_SECS)) 0 --rate "$SCALE_INGEST_RATE"
+    sleep 2
+    echo exit > "$dir/phase"
+    wait_pid "$gui_pid" 60 || true
+    record "$(python3 "$HELPER" scale-gui "$dir/gui.json" "$SCALE_TOPICS" "$SCALE_INGEST_RATE" "$WORK/publish.json")"
+    tail -n 1 "$RESULTS"
+fi
+
+# ---------------------------------------------------------------- 3. soak
+echo "== 3. soak: $SOAK_SECS s at $SOAK_RATE msg/s over $SOAK_TOPICS topics"
+dir="$WORK/soak"
+mkdir -p "$dir"
+"$BIN" headless --url "$URL" -s 'lbg01/soak/#' --duration $((SOAK_SECS + 5)) \
+    --stats-json "$dir/stats.json" --ready-file "$dir/ready" > /dev/null &
+soak_pid=$!
+PIDS+=("$soak_pid")
+wait_file "$dir/ready" 30
+"$BIN" bench publish --url "$URL" --prefix lbg01/soak --topics "$SOAK_TOPICS" \
+    --count $((SOAK_RATE * SOAK_SECS)) --rate "$SOAK_RATE" --stats-json "$dir/publish.json" > /dev/null &
+pub_pid=$!
+PIDS+=("$pub_pid")
+samples=()
+soak_start=$SECONDS
+for i in $(seq 0 10); do
+    target=$((SOAK_SECS * i / 10))
+    while (( SECONDS - soak_start < target )); do sleep 0.5; done
+    if (( i == 0 )); then sleep 1; fi
+    rss=$(awk '/VmRSS/ {print $2}' "/proc/$soak_pid/status" 2>/dev/null || echo 0)
+    samples+=("[$target,${rss:-0}]")
+done
+wait_pid "$pub_pid" $((SOAK_SECS + 60)) || true
+wait_pid "$soak_pid" 60 || true
+record "$(python3 "$HELPER" soak "$dir/stats.json" "$dir/publish.json" "$SOAK_SECS" "$SOAK_RATE" "$SOAK_TOPICS" "[$(IFS=,; echo "${samples[*]}")]")"
+tail -n 1 "$RESULTS"
+
+# ---------------------------------------------------------------- 4. start-up
+if [[ " $CLIENTS " == *" gui "* ]]; then
+    echo "== 4. start-up with --demo"
+    dir="$WORK/startup"
+    mkdir -p "$dir/config"
+    for attempt in 1 2 3; do
+        echo run > "$dir/phase"
+        TOPICSCOPE_BENCH_STATS="$dir/gui-$attempt.json" TOPICSCOPE_BENCH_PHASE_FILE="$dir/phase" \
+            "$BIN" --config-dir "$dir/config" --demo 2>"$dir/stderr" &
+        gui_pid=$!
+        PIDS+=("$gui_pid")
+        sleep 4
+        echo exit > "$dir/phase"
+        wait_pid "$gui_pid" 30 || true
+        record "$(python3 "$HELPER" startup "$dir/gui-$attempt.json")"
+        tail -n 1 "$RESULTS"
+    done
+fi
+
+# ---------------------------------------------------------------- report
+MACHINE="$WORK/machine.txt"
+{
+    echo "CPU: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores online"
+    echo "Memory: $(free -h | awk '/^Mem:/ {print $2}') total"
+    echo "Kernel: $(uname -sr)"
+    echo "Rust: $(rustc -V)"
+    echo "Mosquitto: $("$MOSQUITTO" -h 2>/dev/null | head -1)"
+    if command -v mqttui >/dev/null; then echo "mqttui: $(mqttui --version)"; else echo "mqttui: not installed, not measured"; fi
+    echo "TopicScope: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo ' (with uncommitted changes)')"
+    echo "Date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+} > "$MACHINE"
+python3 "$HELPER" report "$RESULTS" "$OUTPUT" "$MACHINE" \
+    "MESSAGES=$MESSAGES LOADS='$LOADS' QOS_LEVELS='$QOS_LEVELS' CLIENTS='$CLIENTS' SCALE_TOPICS=$SCALE_TOPICS SCALE_INGEST_RATE=$SCALE_INGEST_RATE SCALE_INGEST_SECS=$SCALE_INGEST_SECS SOAK_SECS=$SOAK_SECS SOAK_RATE=$SOAK_RATE SOAK_TOPICS=$SOAK_TOPICS"
+cp "$RESULTS" "$ROOT/target/bench-results.jsonl"
+echo "== wrote $OUTPUT (raw results: target/bench-results.jsonl)"
