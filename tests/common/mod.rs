@@ -47,13 +47,15 @@ pub struct Ports {
     pub ws: u16,
     /// WebSocket over TLS, anonymous.
     pub wss: u16,
+    /// TLS with password file + ACL, no anonymous access: configured like an aedifion broker.
+    pub tls_auth: u16,
 }
 
 impl Ports {
-    /// Six distinct loopback ports nothing listens on right now (held together while chosen,
+    /// Seven distinct loopback ports nothing listens on right now (held together while chosen,
     /// so none is handed out twice).
     fn unused() -> Self {
-        let listeners: Vec<TcpListener> = (0..6)
+        let listeners: Vec<TcpListener> = (0..7)
             .map(|_| TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind port 0"))
             .collect();
         let port = |index: usize| listeners[index].local_addr().expect("local address").port();
@@ -64,6 +66,7 @@ impl Ports {
             mutual_tls: port(3),
             ws: port(4),
             wss: port(5),
+            tls_auth: port(6),
         }
     }
 }
@@ -225,6 +228,12 @@ impl Mosquitto {
              listener {wss} 127.0.0.1\n\
              protocol websockets\n\
              allow_anonymous true\n\
+             {tls_files}\
+             \n\
+             listener {tls_auth} 127.0.0.1\n\
+             allow_anonymous false\n\
+             password_file {password_file}\n\
+             acl_file {acl_file}\n\
              {tls_files}",
             plain = ports.plain,
             auth = ports.auth,
@@ -232,6 +241,7 @@ impl Mosquitto {
             mutual_tls = ports.mutual_tls,
             ws = ports.ws,
             wss = ports.wss,
+            tls_auth = ports.tls_auth,
             password_file = path("passwd"),
             acl_file = path("acl"),
         );
@@ -262,6 +272,7 @@ impl Mosquitto {
             ports.mutual_tls,
             ports.ws,
             ports.wss,
+            ports.tls_auth,
         ];
         let deadline = Instant::now() + WAIT;
         for port in all {
