@@ -93,6 +93,12 @@ pub enum Command {
     Decode(crate::commands::decode::DecodeArgs),
     /// Print the aedifion hash ids (topic postfixes) of datapoint names.
     HashId(crate::commands::hash_id::HashIdArgs),
+    /// Publish one message and report the broker's acknowledgement.
+    Publish(crate::commands::publish::PublishArgs),
+    /// Write a setpoint (SWOP NEWSPT) to an aedifion project and wait for its acknowledgement.
+    Setpoint(crate::commands::setpoint::SetpointArgs),
+    /// Run the demo broker and simulated building without a window.
+    DemoServer(crate::commands::demo_server::DemoServerArgs),
 }
 
 /// What to connect to right after start.

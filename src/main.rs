@@ -48,6 +48,9 @@ fn run_command(command: &Command) -> ExitCode {
     let result = match command {
         Command::Decode(args) => return topicscope::commands::decode::main(args),
         Command::HashId(args) => return topicscope::commands::hash_id::main(args),
+        Command::Publish(args) => return topicscope::commands::publish::main(args),
+        Command::Setpoint(args) => return topicscope::commands::setpoint::main(args),
+        Command::DemoServer(args) => return topicscope::commands::demo_server::main(args),
         Command::Headless(args) => topicscope::commands::headless::run(args)
             .map(|stats| {
                 if args.stats_json.is_none() {

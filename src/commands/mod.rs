@@ -3,5 +3,8 @@
 
 pub mod bench;
 pub mod decode;
+pub mod demo_server;
 pub mod hash_id;
 pub mod headless;
+pub mod publish;
+pub mod setpoint;
