@@ -209,6 +209,46 @@ mod tests {
     }
 
     #[test]
+    fn a_forced_decoder_wins_over_the_topic_family_and_says_why_it_failed() {
+        use crate::model::payload::{Decoded, PayloadFormat};
+        let forced = |topic: &str, payload: &str, choice| {
+            Decoded::from_payload_as(topic, payload.as_bytes(), choice)
+        };
+        let meta = r#"{"name":"AHU-1","objtype":"device"}"#;
+        assert_eq!(
+            forced("a/b", meta, DecoderChoice::Meta).format,
+            PayloadFormat::Meta
+        );
+        assert_eq!(
+            forced("META/x", meta, DecoderChoice::Json).format,
+            PayloadFormat::Json
+        );
+        let legacy = "dp;2018-12-20T10:35:01Z;1.5";
+        assert_eq!(
+            forced("META/x", legacy, DecoderChoice::Legacy).format,
+            PayloadFormat::Legacy
+        );
+        let refused = forced("a/b", "m value=1 1", DecoderChoice::Legacy);
+        assert_eq!(refused.format, PayloadFormat::Text);
+        assert!(refused.problem.unwrap().contains("legacy"));
+        let not_influx = forced("a/b", "21.5 °C", DecoderChoice::Influx);
+        assert!(not_influx.problem.unwrap().contains("line protocol"));
+        let number = forced("a/b", "21.5 °C", DecoderChoice::Json);
+        assert_eq!(
+            (number.format, number.values.len()),
+            (PayloadFormat::Number, 1)
+        );
+        assert_eq!(
+            forced("a/b", "x", DecoderChoice::Auto),
+            Decoded::from_payload("a/b", b"x")
+        );
+        assert_eq!(
+            Decoded::from_payload_as("a/b", &[0xff], DecoderChoice::Json).format,
+            PayloadFormat::Binary
+        );
+    }
+
+    #[test]
     fn overrides_serialise_with_lowercase_format_names() {
         let row = DecoderOverride::new("a/#", DecoderChoice::Legacy);
         let text = toml::to_string(&row).unwrap();

@@ -265,6 +265,9 @@ pub struct Profile {
     pub read_only: bool,
     /// Saved publish templates of this profile.
     pub templates: Vec<super::templates::Template>,
+    /// Topic patterns whose payloads are decoded with a fixed decoder instead of automatically
+    /// (first matching row wins).
+    pub decoder_overrides: Vec<super::decoder_override::DecoderOverride>,
 }
 
 impl Default for Profile {
@@ -291,6 +294,7 @@ impl Default for Profile {
             aedifion_project: String::new(),
             read_only: false,
             templates: Vec::new(),
+            decoder_overrides: Vec::new(),
         }
     }
 }

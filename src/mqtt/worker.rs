@@ -16,6 +16,7 @@ use rumqttc::{
 };
 use tokio::sync::mpsc;
 
+use crate::model::decoder_override::DecoderOverrides;
 use crate::model::message::{Message, Qos, now_nanos};
 use crate::model::profile::Profile;
 use crate::model::publish::{AuthorizedPublish, PublishId, PublishOutcome};
@@ -149,6 +150,7 @@ impl WorkerHandle {
         let stats = Arc::new(WorkerStats::default());
         let (commands, command_receiver) = mpsc::channel(COMMAND_CHANNEL_CAPACITY);
         let publish_reports = Arc::new(PublishReports::default());
+        let decoders = decoder_overrides(&params.profile);
         let worker = Worker {
             broker: broker_label(&params.profile),
             max_packet_bytes: effective_max_packet_bytes(params.max_packet_bytes),
@@ -158,6 +160,7 @@ impl WorkerHandle {
             stats: stats.clone(),
             publish_reports: publish_reports.clone(),
             pairing: RefCell::new(PublishPairing::default()),
+            decoders,
         };
         let thread = std::thread::Builder::new()
             .name(WORKER_THREAD_NAME.to_owned())
@@ -203,6 +206,8 @@ struct Worker {
     publish_reports: Arc<PublishReports>,
     /// Packet id ↔ publish id (never borrowed across an await).
     pairing: RefCell<PublishPairing>,
+    /// The profile's per-topic decoder overrides, matched once per message.
+    decoders: DecoderOverrides,
 }
 
 impl Worker {
@@ -355,12 +360,14 @@ impl Worker {
                 // Decoding happens here, on the worker thread (Message::new). The payload is
                 // copied out: rumqttc hands out slices of its read buffer, and keeping such a
                 // slice in a topic's history would pin the whole buffer chunk in memory.
-                let message = Message::new(
+                let decoder = self.decoders.choice_for(&publish.topic);
+                let message = Message::new_as(
                     publish.topic,
                     bytes::Bytes::copy_from_slice(&publish.payload),
                     qos,
                     publish.retain,
                     now_nanos(),
+                    decoder,
                 );
                 self.inbox.push(message);
             }
@@ -540,6 +547,16 @@ impl Worker {
             max_packet_bytes: self.max_packet_bytes,
         }
     }
+}
+
+/// The profile's decoder overrides; rows with an invalid filter are logged and skipped (the
+/// profile editor refuses them, so only a hand-edited file has any).
+fn decoder_overrides(profile: &Profile) -> DecoderOverrides {
+    let (overrides, errors) = DecoderOverrides::new(&profile.decoder_overrides);
+    for error in errors {
+        tracing::warn!("{error}");
+    }
+    overrides
 }
 
 /// rumqttc moves requests it had not sent yet into `pending` when a connection drops. SUBSCRIBEs
