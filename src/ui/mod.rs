@@ -6,6 +6,7 @@
 pub mod action;
 pub mod controls_view;
 pub mod datapoint_view;
+pub mod decoder_overrides;
 pub mod details;
 pub mod diff;
 pub mod explorer;

@@ -365,6 +365,11 @@ impl ProfilesPanel {
         connection_ui(ui, &mut editor.draft, &form);
         credentials_ui(ui, editor, &form, keychain_available);
         subscriptions_ui(ui, &mut editor.draft, &form);
+        super::decoder_overrides::decoder_overrides_ui(
+            ui,
+            &mut editor.draft.decoder_overrides,
+            palette.status_error,
+        );
         if editor.draft.transport.uses_tls() && !editor.draft.demo {
             tls_ui(ui, &mut editor.draft, &form);
         }
