@@ -9,6 +9,7 @@ use crate::model::store::Store;
 use crate::model::tree::NodeId;
 
 use super::action::UiAction;
+use super::busiest::{BUSIEST_TITLE, BusiestWindow};
 use super::controls_view::ControlsWindow;
 use super::details::DetailsPanel;
 use super::payload_view::ViewMode;
@@ -34,6 +35,7 @@ pub struct Explorer {
     plot: PlotPanel,
     status: StatusView,
     controls: ControlsWindow,
+    busiest: BusiestWindow,
     /// A fixed "now" for deterministic tests; `None` uses the wall clock.
     fixed_now_nanos: Option<Nanos>,
 }
@@ -57,6 +59,7 @@ impl Explorer {
                 ..StatusView::default()
             },
             controls: ControlsWindow::default(),
+            busiest: BusiestWindow::default(),
             fixed_now_nanos: None,
         }
     }
@@ -97,6 +100,11 @@ impl Explorer {
     /// Freezes the clock used for ages and the plot window (tests); `None` returns to the wall clock.
     pub fn set_fixed_now(&mut self, now: Option<Nanos>) {
         self.fixed_now_nanos = now;
+    }
+
+    /// Opens or closes the busiest-topics window.
+    pub fn set_busiest_open(&mut self, open: bool) {
+        self.busiest.open = open;
     }
 
     /// Opens or closes the controls timeline window.
@@ -146,6 +154,13 @@ impl Explorer {
                 {
                     self.controls.open = !self.controls.open;
                 }
+                if ui
+                    .selectable_label(self.busiest.open, BUSIEST_TITLE)
+                    .on_hover_text("Topics and subtrees ranked by messages/s and bytes/s")
+                    .clicked()
+                {
+                    self.busiest.open = !self.busiest.open;
+                }
                 let (tree, datapoints) = self.store.tree_and_datapoints_mut();
                 self.tree
                     .ui(ui, tree, datapoints, self.selected, now_nanos, &mut actions);
@@ -163,6 +178,8 @@ impl Explorer {
         });
         self.controls
             .ui(ui.ctx(), self.store.datapoints().controls());
+        self.busiest
+            .ui(ui.ctx(), &mut self.store, now_nanos, &mut actions);
         actions
     }
 

@@ -4,6 +4,7 @@
 //! and returns [`UiAction`]s; the app applies them at one point in the frame, after drawing.
 
 pub mod action;
+pub mod busiest;
 pub mod controls_view;
 pub mod datapoint_view;
 pub mod decoder_overrides;
