@@ -257,4 +257,33 @@ mod tests {
             Err(MetaError::NotJson { .. })
         ));
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::super::*;
+
+        proptest! {
+            #[test]
+            fn any_object_with_a_string_name_is_metadata_with_every_other_key_a_tag(
+                name in any::<String>(),
+                tags in proptest::collection::btree_map("[a-z]{1,8}", any::<String>(), 0..8),
+            ) {
+                let mut members: Map<String, Value> =
+                    tags.iter().map(|(k, v)| (k.clone(), Value::from(v.clone()))).collect();
+                members.insert("name".into(), Value::from(name.clone()));
+                let text = Value::Object(members.clone()).to_string();
+                let message = parse(text.as_bytes()).expect("valid metadata");
+                prop_assert_eq!(&message.name, &name);
+                members.remove("name");
+                members.remove("source");
+                prop_assert_eq!(message.tags, members);
+            }
+
+            #[test]
+            fn parse_never_panics_on_any_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+                let _ = parse(&bytes);
+            }
+        }
+    }
 }

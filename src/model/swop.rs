@@ -1004,4 +1004,80 @@ mod tests {
         let error = serde_json::to_value(SwopError::MissingType).unwrap();
         assert_eq!(error["error"], "missing_type");
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::super::*;
+
+        fn value() -> impl Strategy<Value = SetpointValue> {
+            prop_oneof![
+                any::<bool>().prop_map(SetpointValue::Bool),
+                any::<i64>().prop_map(|number| SetpointValue::Number(number.into())),
+                any::<f64>().prop_filter_map("finite", SetpointValue::float),
+                any::<String>().prop_map(SetpointValue::Text),
+            ]
+        }
+
+        fn setpoint() -> impl Strategy<Value = NewSetpoint> {
+            (
+                ".+",
+                value(),
+                proptest::option::of(1u8..=16),
+                proptest::option::of(any::<bool>()),
+                proptest::option::of(any::<bool>()),
+                proptest::option::of(any::<String>()),
+            )
+                .prop_map(
+                    |(datapoint, value, priority, acknowledge, dry_run, reference)| {
+                        let notes = match &value {
+                            SetpointValue::Text(text) if looks_like_decimal_comma(text) => {
+                                vec![SwopNote::DecimalComma {
+                                    value: text.clone(),
+                                }]
+                            }
+                            _ => Vec::new(),
+                        };
+                        NewSetpoint {
+                            priority,
+                            acknowledge,
+                            dry_run,
+                            reference,
+                            notes,
+                            ..NewSetpoint::new(datapoint, value)
+                        }
+                    },
+                )
+        }
+
+        proptest! {
+            #[test]
+            fn any_valid_setpoint_written_as_json_parses_back_unchanged(request in setpoint()) {
+                prop_assert_eq!(request.validate(), Ok(()));
+                let parsed = parse(request.to_json().as_bytes());
+                prop_assert_eq!(parsed, Ok(SwopMessage::NewSetpoint(request)));
+            }
+
+            #[test]
+            fn parse_never_panics_on_any_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+                let _ = parse(&bytes);
+            }
+
+            #[test]
+            fn every_type_code_with_a_version_is_accepted_leniently_except_newspt(
+                index in 1usize..13,
+                extra in any::<String>(),
+            ) {
+                let message_type = SwopType::ALL[index];
+                let document = serde_json::json!({
+                    "type": message_type.code(),
+                    "swop_version": "0.2",
+                    "x-extra": extra,
+                });
+                let message = parse_value(&document);
+                prop_assert!(message.is_ok(), "{:?}", message);
+                prop_assert_eq!(message.map(|m| m.message_type()), Ok(message_type));
+            }
+        }
+    }
 }
