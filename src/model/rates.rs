@@ -21,8 +21,6 @@ use super::tree::{NodeId, TopicTree};
 const NANOS_PER_SEC: i64 = 1_000_000_000;
 /// The ranking is not recomputed more often than this.
 pub const RANKING_REFRESH_NANOS: Nanos = NANOS_PER_SEC;
-/// Counters silent for this long are dropped (both windows read zero by then).
-const PRUNE_AFTER_NANOS: Nanos = 2 * 60 * NANOS_PER_SEC;
 /// Pruning runs at most this often when the ranking is never asked for.
 const PRUNE_EVERY_NANOS: Nanos = 30 * NANOS_PER_SEC;
 
@@ -71,79 +69,124 @@ pub enum RankBy {
     Bytes,
 }
 
-/// A sliding-window estimate from two consecutive fixed buckets.
-#[derive(Debug, Clone, Copy, Default)]
-struct WindowCounter {
-    /// Index of the current bucket (time / bucket length).
-    bucket: i64,
-    current_messages: u32,
-    previous_messages: u32,
-    current_bytes: u64,
-    previous_bytes: u64,
+/// A byte counter: u32 for the 10 s buckets (saturating at 4 GiB per bucket, over 400 MB/s), u64
+/// for the minute buckets. Keeps a node's counters at 48 bytes.
+trait ByteCount: Copy + Default {
+    fn plus(self, bytes: u64) -> Self;
+    fn to_f64(self) -> f64;
 }
 
-impl WindowCounter {
-    fn add(&mut self, bucket: i64, bytes: u64) {
-        self.roll_to(bucket);
-        self.current_messages = self.current_messages.saturating_add(1);
-        self.current_bytes = self.current_bytes.saturating_add(bytes);
+impl ByteCount for u32 {
+    fn plus(self, bytes: u64) -> Self {
+        self.saturating_add(u32::try_from(bytes).unwrap_or(u32::MAX))
     }
 
-    /// Moves to `bucket` (a message older than the current bucket is counted in it).
-    fn roll_to(&mut self, bucket: i64) {
-        if bucket <= self.bucket {
-            return;
-        }
-        if bucket == self.bucket + 1 {
-            self.previous_messages = self.current_messages;
-            self.previous_bytes = self.current_bytes;
-        } else {
-            self.previous_messages = 0;
-            self.previous_bytes = 0;
-        }
-        self.current_messages = 0;
-        self.current_bytes = 0;
-        self.bucket = bucket;
+    fn to_f64(self) -> f64 {
+        f64::from(self)
+    }
+}
+
+impl ByteCount for u64 {
+    fn plus(self, bytes: u64) -> Self {
+        self.saturating_add(bytes)
     }
 
-    /// (messages/s, bytes/s) over the window of length `window_nanos` ending at `now_nanos`.
-    fn rates(&self, now_nanos: Nanos, window_nanos: Nanos) -> (f64, f64) {
-        let bucket = now_nanos.div_euclid(window_nanos);
-        let (current_messages, current_bytes, previous_messages, previous_bytes) =
-            match bucket - self.bucket {
-                0 => (
-                    self.current_messages,
-                    self.current_bytes,
-                    self.previous_messages,
-                    self.previous_bytes,
-                ),
-                1 => (0, 0, self.current_messages, self.current_bytes),
-                _ => return (0.0, 0.0),
-            };
-        // Part of the previous bucket that still lies inside the window.
+    fn to_f64(self) -> f64 {
+        self as f64
+    }
+}
+
+/// Two consecutive fixed buckets of one window: index 0 is the current one, 1 the one before.
+#[derive(Debug, Clone, Copy, Default)]
+struct Buckets<B> {
+    messages: [u32; 2],
+    bytes: [B; 2],
+}
+
+impl<B: ByteCount> Buckets<B> {
+    /// Counts a message in bucket `bucket`, rolling `current_bucket` forward first (a message
+    /// older than the current bucket is counted in it).
+    fn add(&mut self, current_bucket: &mut u32, bucket: u32, bytes: u64) {
+        if bucket > *current_bucket {
+            if bucket == *current_bucket + 1 {
+                self.messages[1] = self.messages[0];
+                self.bytes[1] = self.bytes[0];
+            } else {
+                self.messages[1] = 0;
+                self.bytes[1] = B::default();
+            }
+            self.messages[0] = 0;
+            self.bytes[0] = B::default();
+            *current_bucket = bucket;
+        }
+        self.messages[0] = self.messages[0].saturating_add(1);
+        self.bytes[0] = self.bytes[0].plus(bytes);
+    }
+
+    /// (messages/s, bytes/s) over the window of length `window_nanos` ending at `now_nanos`: the
+    /// current bucket plus the part of the previous one still inside the window.
+    fn rates(&self, current_bucket: u32, now_nanos: Nanos, window_nanos: Nanos) -> (f64, f64) {
+        let now_bucket = bucket_index(now_nanos, window_nanos);
+        let (current, previous) = match now_bucket.checked_sub(current_bucket) {
+            Some(0) => (0, 1),
+            Some(1) => (2, 0),
+            _ => return (0.0, 0.0),
+        };
+        // Index 2 stands for an empty bucket.
+        let messages = |index: usize| self.messages.get(index).map_or(0.0, |&m| f64::from(m));
+        let bytes = |index: usize| self.bytes.get(index).map_or(0.0, |b| b.to_f64());
         let into_bucket = now_nanos.rem_euclid(window_nanos) as f64 / window_nanos as f64;
         let previous_weight = 1.0 - into_bucket;
         let window_secs = window_nanos as f64 / NANOS_PER_SEC as f64;
-        let messages = f64::from(current_messages) + f64::from(previous_messages) * previous_weight;
-        let bytes = current_bytes as f64 + previous_bytes as f64 * previous_weight;
-        (messages / window_secs, bytes / window_secs)
+        (
+            (messages(current) + messages(previous) * previous_weight) / window_secs,
+            (bytes(current) + bytes(previous) * previous_weight) / window_secs,
+        )
     }
 }
 
-/// Counters of one node for both windows.
+/// Index of the fixed bucket of length `window_nanos` holding `at_nanos` (times before 1970
+/// count as 1970; u32 lasts beyond the year 3000 for 10 s buckets).
+fn bucket_index(at_nanos: Nanos, window_nanos: Nanos) -> u32 {
+    u32::try_from(at_nanos.max(0) / window_nanos).unwrap_or(u32::MAX)
+}
+
+/// Counters of one node for both windows (48 bytes).
 #[derive(Debug, Clone, Copy, Default)]
 struct NodeCounters {
-    ten_seconds: WindowCounter,
-    one_minute: WindowCounter,
-    last_message_at_nanos: Nanos,
+    ten_seconds_bucket: u32,
+    one_minute_bucket: u32,
+    ten_seconds: Buckets<u32>,
+    one_minute: Buckets<u64>,
 }
 
 impl NodeCounters {
-    fn window(&self, window: RateWindow) -> &WindowCounter {
+    fn add(&mut self, at_nanos: Nanos, bytes: u64) {
+        let ten = bucket_index(at_nanos, RateWindow::TenSeconds.nanos());
+        let minute = bucket_index(at_nanos, RateWindow::OneMinute.nanos());
+        self.ten_seconds
+            .add(&mut self.ten_seconds_bucket, ten, bytes);
+        self.one_minute
+            .add(&mut self.one_minute_bucket, minute, bytes);
+    }
+
+    fn rates(&self, window: RateWindow, now_nanos: Nanos) -> (f64, f64) {
         match window {
-            RateWindow::TenSeconds => &self.ten_seconds,
-            RateWindow::OneMinute => &self.one_minute,
+            RateWindow::TenSeconds => {
+                self.ten_seconds
+                    .rates(self.ten_seconds_bucket, now_nanos, window.nanos())
+            }
+            RateWindow::OneMinute => {
+                self.one_minute
+                    .rates(self.one_minute_bucket, now_nanos, window.nanos())
+            }
         }
+    }
+
+    /// Both windows read zero from now on: the last message is over a full minute bucket ago.
+    fn silent(&self, now_nanos: Nanos) -> bool {
+        let now = bucket_index(now_nanos, RateWindow::OneMinute.nanos());
+        now.saturating_sub(self.one_minute_bucket) >= 2
     }
 }
 
@@ -220,14 +263,9 @@ impl Rates {
     /// invisible root excepted).
     pub fn record(&mut self, tree: &TopicTree, node: NodeId, bytes: usize, at_nanos: Nanos) {
         let bytes = bytes as u64;
-        let ten_bucket = at_nanos.div_euclid(RateWindow::TenSeconds.nanos());
-        let minute_bucket = at_nanos.div_euclid(RateWindow::OneMinute.nanos());
         let mut current = Some(node);
         while let Some(id) = current.filter(|&id| id != NodeId::ROOT) {
-            let counters = self.counters.entry(id).or_default();
-            counters.ten_seconds.add(ten_bucket, bytes);
-            counters.one_minute.add(minute_bucket, bytes);
-            counters.last_message_at_nanos = counters.last_message_at_nanos.max(at_nanos);
+            self.counters.entry(id).or_default().add(at_nanos, bytes);
             current = tree.parent_of(id);
         }
         self.first_message_at_nanos = Some(
@@ -255,9 +293,9 @@ impl Rates {
 
     /// (messages/s, bytes/s) of `node` over `window` as of `now_nanos`.
     pub fn rates_of(&self, node: NodeId, window: RateWindow, now_nanos: Nanos) -> (f64, f64) {
-        self.counters.get(&node).map_or((0.0, 0.0), |counters| {
-            counters.window(window).rates(now_nanos, window.nanos())
-        })
+        self.counters
+            .get(&node)
+            .map_or((0.0, 0.0), |counters| counters.rates(window, now_nanos))
     }
 
     /// Nodes holding counters right now.
@@ -300,8 +338,7 @@ impl Rates {
         let mut topics = Vec::new();
         let mut subtrees = Vec::new();
         for (&node, counters) in &self.counters {
-            let (messages_per_sec, bytes_per_sec) =
-                counters.window(window).rates(now_nanos, window.nanos());
+            let (messages_per_sec, bytes_per_sec) = counters.rates(window, now_nanos);
             if messages_per_sec <= 0.0 {
                 continue;
             }
@@ -319,7 +356,7 @@ impl Rates {
         let active_nodes = self
             .counters
             .values()
-            .filter(|counters| counters.window(window).rates(now_nanos, window.nanos()).0 > 0.0)
+            .filter(|counters| counters.rates(window, now_nanos).0 > 0.0)
             .count();
         self.ranking = Ranking {
             computed_at_nanos: Some(now_nanos),
@@ -333,11 +370,11 @@ impl Rates {
         &self.ranking
     }
 
-    /// Forgets counters silent for [`PRUNE_AFTER_NANOS`].
+    /// Forgets counters whose windows both read zero (silent for a minute or two).
     fn prune(&mut self, now_nanos: Nanos) {
         self.pruned_at_nanos = now_nanos;
         self.counters
-            .retain(|_, counters| now_nanos - counters.last_message_at_nanos < PRUNE_AFTER_NANOS);
+            .retain(|_, counters| !counters.silent(now_nanos));
     }
 }
 
@@ -517,6 +554,24 @@ mod tests {
             )
             .clone();
         assert_eq!(later.topics[0].path, "b");
+    }
+
+    #[test]
+    fn a_node_costs_48_bytes_of_counters() {
+        assert_eq!(size_of::<NodeCounters>(), 48);
+    }
+
+    #[test]
+    fn ten_second_bytes_saturate_instead_of_wrapping() {
+        let (tree, ids) = tree_with(&["big"]);
+        let mut rates = Rates::new();
+        for _ in 0..3 {
+            rates.record(&tree, ids[0], 2_000_000_000, T0);
+        }
+        let (_, ten) = rates.rates_of(ids[0], RateWindow::TenSeconds, T0);
+        let (_, minute) = rates.rates_of(ids[0], RateWindow::OneMinute, T0);
+        assert!(ten > 0.0 && ten <= f64::from(u32::MAX) / 10.0 + 1.0);
+        assert!((minute * 60.0 - 6e9).abs() < 6e9 * 0.34, "{minute}");
     }
 
     #[test]
