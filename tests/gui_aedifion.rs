@@ -9,8 +9,11 @@ use bytes::Bytes;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 
+use rumqttc::{Client, Event, MqttOptions, Outgoing, QoS};
 use topicscope::app::{DRAIN_BUDGET, drain_inbox};
 use topicscope::demo::DemoServer;
+use topicscope::demo::building::catalogue;
+use topicscope::model::controls::OperationState;
 use topicscope::model::hash_id::hash_id;
 use topicscope::model::message::{Message, Nanos, Qos};
 use topicscope::model::store::{Limits, Store};
@@ -220,7 +223,6 @@ fn the_demo_buildings_hashed_topics_get_names_and_units() {
     let named = drain_until(&inbox, &mut store, Duration::from_secs(60), |store| {
         labelled_with_units(store) >= 20
     });
-    drop(worker);
     assert!(
         named,
         "only {} demo topics were named with units within 60 s",
@@ -236,4 +238,56 @@ fn the_demo_buildings_hashed_topics_get_names_and_units() {
     let project = registry.project(datapoint.project).expect("its project");
     assert_eq!(project.hash_id_length(), 8);
     assert!(datapoint.meta.is_some(), "metadata attached");
+
+    // A setpoint request, sent like any issuer would, shows its acknowledgement state.
+    let setpoint = catalogue()
+        .into_iter()
+        .find_map(|spec| Some((spec.name, spec.write_range?)))
+        .expect("the demo has a writable datapoint");
+    let (name, range) = setpoint;
+    let request = serde_json::json!({
+        "type": "NEWSPT", "swop_version": "0.2", "datapoint": name,
+        "value": (range.min + range.max) / 2.0, "priority": 13,
+        "acknowledge": true, "reference": "gui-aedifion-test-1",
+    });
+    let mut options = MqttOptions::new("gui-aedifion-issuer", "127.0.0.1", server.port());
+    options.set_keep_alive(Duration::from_secs(30));
+    let (client, mut connection) = Client::new(options, 10);
+    client
+        .publish(
+            "CONTROLS/lbg01/demo_building",
+            QoS::AtLeastOnce,
+            false,
+            request.to_string(),
+        )
+        .expect("queue the request");
+    let issuer = std::thread::Builder::new()
+        .name("gui-aedifion-issuer".to_owned())
+        .spawn(move || {
+            // Drive the connection until the request is out (bounded by the event count).
+            for event in connection.iter().take(20) {
+                if let Ok(Event::Outgoing(Outgoing::Publish(_))) = event {
+                    break;
+                }
+            }
+        })
+        .expect("issuer thread");
+    let written = drain_until(&inbox, &mut store, Duration::from_secs(30), |store| {
+        store
+            .datapoints()
+            .controls()
+            .by_reference("gui-aedifion-test-1")
+            .is_some_and(|operation| operation.state() == OperationState::Written)
+    });
+    let _ = issuer.join();
+    drop(worker);
+    let operation = store
+        .datapoints()
+        .controls()
+        .by_reference("gui-aedifion-test-1")
+        .map(|operation| (operation.state(), operation.requests_seen));
+    assert!(
+        written,
+        "no written acknowledgement within 30 s: {operation:?}"
+    );
 }

@@ -18,6 +18,7 @@
 //! (the verdict is remembered per topic). Nothing is parsed here: the worker decoded the payload.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -127,8 +128,9 @@ pub struct ProjectId(pub u32);
 /// One datapoint of a project.
 #[derive(Debug, Clone)]
 pub struct Datapoint {
-    /// The full datapoint name (the line-protocol measurement).
-    pub name: Box<str>,
+    /// The full datapoint name (the line-protocol measurement); shared with the tree's label
+    /// and the name index, so a name is held once.
+    pub name: Arc<str>,
     /// The project it belongs to.
     pub project: ProjectId,
     /// The topic postfix it is published on, once known.
@@ -170,7 +172,7 @@ pub struct Project {
     pub detected_hash_id_length: Option<usize>,
     /// Devices named by metadata with `objtype` `device`.
     pub devices: Vec<Box<str>>,
-    names: HashMap<Box<str>, DatapointId>,
+    names: HashMap<Arc<str>, DatapointId>,
     /// Hash id → datapoint, for datapoints named by metadata (pre-labelling).
     hashes: HashMap<Box<str>, DatapointId>,
     /// The length `hashes` was computed with.
@@ -211,12 +213,6 @@ pub enum NodeRole {
     ProjectControls(ProjectId),
 }
 
-/// Verdict remembered for a topic whose postfix matched nothing, so the hash is not redone.
-#[derive(Debug, Clone)]
-struct Unmatched {
-    measurement: Box<str>,
-}
-
 /// Everything learned about aedifion projects and datapoints. Lives in the store.
 #[derive(Debug, Default)]
 pub struct Datapoints {
@@ -225,7 +221,8 @@ pub struct Datapoints {
     project_index: HashMap<Box<str>, ProjectId>,
     datapoints: Vec<Datapoint>,
     roles: HashMap<NodeId, NodeRole>,
-    unmatched: HashMap<NodeId, Unmatched>,
+    /// Topics whose postfix is not the hash of the datapoint they carry, so the hash is not redone.
+    unmatched: HashMap<NodeId, DatapointId>,
     controls: ControlsTimeline,
 }
 
@@ -303,11 +300,7 @@ impl Datapoints {
             return;
         }
         let name = &self.datapoints[datapoint.0 as usize].name;
-        if self
-            .unmatched
-            .get(&node)
-            .is_some_and(|unmatched| unmatched.measurement == *name)
-        {
+        if self.unmatched.get(&node) == Some(&datapoint) {
             return;
         }
         if hash_id::is_hash_id_of(postfix, name) && HASH_ID_LENGTHS.contains(&postfix.len()) {
@@ -316,12 +309,7 @@ impl Datapoints {
             self.detect_hash_id_length(project, postfix.len());
             self.link_topic(tree, node, datapoint);
         } else {
-            self.unmatched.insert(
-                node,
-                Unmatched {
-                    measurement: name.clone(),
-                },
-            );
+            self.unmatched.insert(node, datapoint);
         }
     }
 
@@ -345,7 +333,7 @@ impl Datapoints {
             entry.hash_id = Some(tree.node(node).name.clone());
         }
         let project = entry.project;
-        tree.set_label(node, &entry.name);
+        tree.set_label(node, Arc::clone(&entry.name));
         self.roles.insert(node, NodeRole::Datapoint(datapoint));
         self.label_project_levels(tree, node, project);
     }
@@ -402,7 +390,10 @@ impl Datapoints {
                 .insert(hash.into(), datapoint);
             self.roles
                 .insert(node, NodeRole::DatapointMetadata(datapoint));
-            tree.set_label(node, name);
+            tree.set_label(
+                node,
+                Arc::clone(&self.datapoints[datapoint.0 as usize].name),
+            );
         }
         self.index_hashes(project, datapoint);
         self.link_known_topics(tree, project, datapoint);
@@ -514,9 +505,10 @@ impl Datapoints {
             return None;
         }
         let id = DatapointId(u32::try_from(self.datapoints.len()).ok()?);
-        entry.names.insert(name.into(), id);
+        let name: Arc<str> = name.into();
+        entry.names.insert(Arc::clone(&name), id);
         self.datapoints.push(Datapoint {
-            name: name.into(),
+            name,
             project,
             hash_id: None,
             topic: None,

@@ -13,6 +13,7 @@
 use super::message::Nanos;
 
 const NANOS_PER_SEC: Nanos = 1_000_000_000;
+const NANOS_PER_MILLI: Nanos = 1_000_000;
 
 /// Gaps between publications kept for the running median.
 pub const REMEMBERED_GAPS: usize = 8;
@@ -43,10 +44,10 @@ pub struct Activity {
     pub last_seen_nanos: Nanos,
     /// Messages that carried this datapoint.
     pub observations: u64,
-    /// Ring of the newest gaps between publications.
-    gaps_nanos: [Nanos; REMEMBERED_GAPS],
-    /// Gaps recorded so far (the ring holds the newest `min(gap_count, REMEMBERED_GAPS)`).
-    gap_count: usize,
+    /// Ring of the newest gaps between publications, in milliseconds (small: one per datapoint).
+    gaps_millis: [u32; REMEMBERED_GAPS],
+    /// Gaps recorded so far, saturating (the ring holds the newest `min(gap_count, REMEMBERED_GAPS)`).
+    gap_count: u32,
 }
 
 impl Activity {
@@ -55,8 +56,13 @@ impl Activity {
         if self.observations > 0 {
             let gap = received_at_nanos - self.last_seen_nanos;
             if gap >= BURST_GAP_NANOS {
-                self.gaps_nanos[self.gap_count % REMEMBERED_GAPS] = gap;
-                self.gap_count += 1;
+                let millis = u32::try_from(gap / NANOS_PER_MILLI).unwrap_or(u32::MAX);
+                self.gaps_millis[self.gap_count as usize % REMEMBERED_GAPS] = millis;
+                // Past the ring's size only the position modulo the ring matters.
+                self.gap_count = match self.gap_count.checked_add(1) {
+                    Some(count) => count,
+                    None => REMEMBERED_GAPS as u32,
+                };
             }
         }
         self.observations += 1;
@@ -65,14 +71,14 @@ impl Activity {
 
     /// The median of the remembered gaps, once there are enough of them.
     pub fn learned_interval_nanos(&self) -> Option<Nanos> {
-        let held = self.gap_count.min(REMEMBERED_GAPS);
+        let held = (self.gap_count as usize).min(REMEMBERED_GAPS);
         if held < MIN_GAPS_FOR_ESTIMATE {
             return None;
         }
-        let mut gaps = self.gaps_nanos;
+        let mut gaps = self.gaps_millis;
         let gaps = &mut gaps[..held];
         gaps.sort_unstable();
-        Some(gaps[held / 2])
+        Some(Nanos::from(gaps[held / 2]) * NANOS_PER_MILLI)
     }
 
     /// The learned interval, else `fallback_interval_nanos` (e.g. the metadata's `logInterval`).

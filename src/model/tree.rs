@@ -260,7 +260,7 @@ pub struct TopicTree {
     path_hasher: RandomState,
     /// Extra names nodes are known by (aedifion datapoint names of hashed topics), matched by
     /// the substring filter like the path.
-    labels: HashMap<NodeId, Box<str>>,
+    labels: HashMap<NodeId, std::sync::Arc<str>>,
 }
 
 /// A hasher for keys that already are well-mixed 64-bit hashes.
@@ -468,11 +468,13 @@ impl TopicTree {
 
     /// Gives `id` a label (e.g. the datapoint name of a hashed topic) that the substring filter
     /// matches as well as the path. Unknown ids are ignored.
-    pub fn set_label(&mut self, id: NodeId, label: &str) {
-        if id.index() >= self.nodes.len() || self.label(id) == Some(label) {
+    /// Takes an `Arc` so a name held elsewhere (the datapoint registry) is shared, not copied.
+    pub fn set_label(&mut self, id: NodeId, label: impl Into<std::sync::Arc<str>>) {
+        let label = label.into();
+        if id.index() >= self.nodes.len() || self.label(id) == Some(&*label) {
             return;
         }
-        self.labels.insert(id, label.into());
+        self.labels.insert(id, label);
         // The label can make the node match the current filter.
         self.generation += 1;
     }

@@ -198,7 +198,7 @@ pub fn datapoint_details_ui(ui: &mut egui::Ui, store: &Store, node: NodeId, now_
                 "not yet (named by metadata)".to_owned()
             } else {
                 format!(
-                    "{} ago ({} messages)",
+                    "{} ({} messages)",
                     format_age(datapoint.activity.age_nanos(now_nanos)),
                     datapoint.activity.observations
                 )

@@ -140,6 +140,8 @@ impl TreePanel {
                 ui.ctx()
                     .request_repaint_after(Duration::from_nanos(STALE_REFRESH_NANOS as u64));
             }
+            // Keep the panel's width: without rows it would shrink to the message.
+            ui.allocate_space(vec2(ui.available_width(), 0.0));
             return;
         }
         self.keyboard_ui(ui, tree, selected, actions);
@@ -554,6 +556,24 @@ fn paint_texts(
         right = marker.left() - 6.0;
     }
 
+    // A datapoint's value sits at the right, so a long name is cut rather than its value.
+    if let Some(value) = context
+        .annotation
+        .as_ref()
+        .and_then(|annotation| annotation.value_text.clone())
+    {
+        let galley = painter.layout_no_wrap(value, mono.clone(), palette.preview);
+        let left = right - galley.size().x;
+        if left > name_rect.right() + 16.0 {
+            painter.galley(
+                pos2(left, centre_y - galley.size().y / 2.0),
+                galley,
+                palette.preview,
+            );
+            right = left - 8.0;
+        }
+    }
+
     let mut x = name_rect.right() + 8.0;
     let middle = painter.with_clip_rect(
         Rect::from_x_y_ranges(x..=right.max(x), rect.y_range()).intersect(painter.clip_rect()),
@@ -584,15 +604,8 @@ fn paint_texts(
             colour,
         );
         x = label_rect.right() + 8.0;
-        if let Some(value) = &annotation.value_text {
-            middle.text(
-                pos2(x, centre_y),
-                Align2::LEFT_CENTER,
-                format!("\u{b7} {value}"),
-                mono,
-                palette.preview,
-            );
-            // The value says it all; the counts and raw preview would only repeat it.
+        if annotation.value_text.is_some() {
+            // The value (drawn at the right) says it all; counts and raw preview would repeat it.
             return;
         }
     }
