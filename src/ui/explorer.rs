@@ -138,9 +138,12 @@ impl Explorer {
         });
         egui::Panel::left("topic_tree")
             .resizable(true)
-            .default_size(420.0)
+            .default_size(560.0)
             .min_size(200.0)
             .show(ui, |ui| {
+                // Fill the panel: egui keeps a panel only as wide as what it drew, and the
+                // tree's rows truncate, so without this the panel would shrink frame by frame.
+                ui.set_min_width(ui.available_width());
                 let operations = self.store.datapoints().controls().len();
                 if ui
                     .selectable_label(
