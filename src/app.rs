@@ -29,6 +29,8 @@ use crate::ui::settings::{SettingsWindow, theme_preference};
 use crate::ui::status_bar::{Health, StatusView};
 use crate::ui::top_bar::{ConnectionSummary, PickerChoice, TopBar};
 
+mod writes;
+
 /// Key of the explorer's view choices in eframe's storage.
 const VIEW_STATE_KEY: &str = "topicscope.explorer_view";
 
@@ -196,6 +198,8 @@ pub struct TopicScopeApp {
     bench_probe: Option<crate::commands::bench::GuiProbe>,
     /// Problems to show under the top bar until dismissed.
     notices: Vec<String>,
+    /// Publish, setpoint and audit windows with the write gate (see `app/writes.rs`).
+    writes: crate::ui::writes::WriteDesk,
 }
 
 impl TopicScopeApp {
@@ -237,7 +241,9 @@ impl TopicScopeApp {
             top_bar.choice = PickerChoice::Saved(id.clone());
         }
         let shared: Box<dyn SecretBackend> = Box::new(SharedSecrets(secrets.clone()));
+        let audit = crate::model::audit::AuditLog::new(options.config_dir.clone());
         let mut app = Self {
+            writes: crate::ui::writes::WriteDesk::new(Some(audit)),
             explorer: Explorer::with_view_state(Store::new(limits), view),
             config_dir: options.config_dir,
             settings,
@@ -348,6 +354,7 @@ impl TopicScopeApp {
 
     /// Frame steps 3–4: draws everything into `ui`, then applies what the panels asked for.
     pub fn frame_ui(&mut self, ui: &mut egui::Ui) {
+        self.writes_before_frame(ui.ctx());
         let mut actions = Vec::new();
         let summary = self.connection_summary();
         egui::Panel::top("top_bar").show(ui, |ui| {
@@ -361,6 +368,7 @@ impl TopicScopeApp {
         });
         actions.extend(self.explorer.ui(ui));
         self.windows_ui(ui.ctx());
+        self.writes_ui(ui.ctx());
         for action in actions {
             self.apply(ui.ctx(), action);
         }
@@ -391,6 +399,7 @@ impl TopicScopeApp {
                 self.profile_editor_open = true;
             }
             UiAction::OpenSettings => self.settings_window.open(&self.settings),
+            ref write if self.apply_write_action(write) => {}
             // The explorer applied everything else.
             _ => {}
         }
@@ -404,6 +413,7 @@ impl TopicScopeApp {
             active: connection.worker.is_some() && !connection.stopping,
             profile_name: connection.profile.name.clone(),
             health: self.explorer.status().health,
+            read_only: self.writes.read_only(),
         }
     }
 

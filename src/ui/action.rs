@@ -43,4 +43,12 @@ pub enum UiAction {
     OpenSettings,
     /// New store limits from the settings window.
     SetLimits(Limits),
+    /// Open the publish window, with this topic filled in if given.
+    OpenPublish(Option<String>),
+    /// Open the SWOP setpoint composer.
+    OpenSetpoint,
+    /// Open the audit log viewer.
+    OpenAuditLog,
+    /// Clear the retained messages at and below this node (after a confirmation).
+    ClearRetained(NodeId),
 }

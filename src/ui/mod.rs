@@ -23,4 +23,9 @@ pub mod tree_view;
 
 pub use action::UiAction;
 pub use explorer::Explorer;
+pub mod audit_view;
+pub mod confirm;
 pub mod profiles;
+pub mod publish;
+pub mod setpoint;
+pub mod writes;

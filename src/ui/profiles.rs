@@ -143,6 +143,27 @@ impl ProfilesPanel {
         &self.store
     }
 
+    /// Replaces the publish templates of the saved profile `id`. The editor does not edit
+    /// templates, so an open draft of that profile takes them over and is not made dirty.
+    pub fn save_templates(
+        &mut self,
+        id: &str,
+        templates: Vec<crate::model::templates::Template>,
+    ) -> Result<(), crate::model::profile_store::StoreError> {
+        let Some(mut profile) = self.store.get(id).cloned() else {
+            return Ok(());
+        };
+        profile.templates.clone_from(&templates);
+        self.store.update(profile)?;
+        if let Some(editor) = self.editor.as_mut().filter(|editor| editor.draft.id == id) {
+            editor.draft.templates.clone_from(&templates);
+            if let Some(saved) = &mut editor.saved {
+                saved.templates = templates;
+            }
+        }
+        Ok(())
+    }
+
     /// Id of the profile shown in the editor, if it is saved.
     pub fn selected_profile_id(&self) -> Option<&str> {
         self.editor
@@ -363,6 +384,11 @@ impl ProfilesPanel {
             error_colour: palette.status_error,
         };
         connection_ui(ui, &mut editor.draft, &form);
+        ui.checkbox(
+            &mut editor.draft.read_only,
+            "Read-only: never publish, clear retained messages or write setpoints",
+        )
+        .on_hover_text("On by default for aedifion.io profiles, so nothing is written to a building by accident.");
         credentials_ui(ui, editor, &form, keychain_available);
         subscriptions_ui(ui, &mut editor.draft, &form);
         super::decoder_overrides::decoder_overrides_ui(

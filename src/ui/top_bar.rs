@@ -20,7 +20,12 @@ pub struct ConnectionSummary {
     /// Name of the profile in use.
     pub profile_name: String,
     pub health: Health,
+    /// The profile's read-only switch is on: shown as a lock.
+    pub read_only: bool,
 }
+
+/// Text of the read-only badge.
+pub const READ_ONLY_BADGE: &str = "READ-ONLY";
 
 /// Which entry of the picker is chosen.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -88,6 +93,20 @@ impl TopBar {
             {
                 actions.push(UiAction::ClearStore);
             }
+            ui.separator();
+            if ui.button("Publish…").clicked() {
+                actions.push(UiAction::OpenPublish(None));
+            }
+            if ui
+                .button("Setpoint…")
+                .on_hover_text("Write a setpoint or schedule to an aedifion building (SWOP)")
+                .clicked()
+            {
+                actions.push(UiAction::OpenSetpoint);
+            }
+            if ui.button("Audit log…").clicked() {
+                actions.push(UiAction::OpenAuditLog);
+            }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 connection_ui(ui, connection);
             });
@@ -135,6 +154,14 @@ fn connection_ui(ui: &mut egui::Ui, connection: &ConnectionSummary) {
         Health::Error => ("Connection problem", palette.status_error),
     };
     // Right-to-left layout: the last item added appears leftmost.
+    if connection.read_only {
+        let badge = RichText::new(READ_ONLY_BADGE)
+            .strong()
+            .color(palette.warning)
+            .background_color(ui.visuals().extreme_bg_color);
+        ui.label(badge)
+            .on_hover_text("This profile never publishes, clears retained messages or writes setpoints. Turn it off in the profile editor.");
+    }
     if connection.active && !connection.profile_name.is_empty() {
         ui.label(RichText::new(&connection.profile_name).strong());
     }

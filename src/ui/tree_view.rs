@@ -449,6 +449,15 @@ fn row_menu_ui(ui: &mut egui::Ui, context: &RowContext<'_>, actions: &mut Vec<Ui
         ui.ctx().copy_text(context.tree.path(node));
         ui.close();
     }
+    ui.separator();
+    if ui.button("Publish to this topic…").clicked() {
+        actions.push(UiAction::OpenPublish(Some(context.tree.path(node))));
+        ui.close();
+    }
+    if ui.button("Clear retained…").clicked() {
+        actions.push(UiAction::ClearRetained(node));
+        ui.close();
+    }
 }
 
 /// Selection or hover background, plus the fading highlight of a recent change.
