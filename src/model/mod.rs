@@ -4,9 +4,9 @@
 pub mod aedifion;
 pub mod audit;
 pub mod config_file;
-pub mod decoder_override;
 pub mod controls;
 pub mod datapoints;
+pub mod decoder_override;
 pub mod format;
 pub mod hash_id;
 pub mod history;

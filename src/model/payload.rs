@@ -12,9 +12,9 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 
 use super::aedifion::{self, TopicFamily};
-use super::decoder_override::DecoderChoice;
 use super::controls::SwopFacts;
 use super::datapoints::{AedifionFacts, MetaFacts};
+use super::decoder_override::DecoderChoice;
 use super::influx::{self, FieldValue, InfluxError};
 use super::json_values;
 use super::legacy;
