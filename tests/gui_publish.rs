@@ -241,3 +241,45 @@ fn the_top_bar_shows_a_lock_for_a_read_only_profile() {
         );
     }
 }
+
+#[test]
+fn a_template_generator_sends_at_once_shows_its_progress_and_stops_on_stop() {
+    let mut desk = WriteDesk::new(None);
+    let mut writable = profile(false);
+    writable.templates = vec![topicscope::model::templates::Template {
+        name: "tick".into(),
+        topic: "lab/{{counter}}".into(),
+        payload: "{{now_ns}}".into(),
+        ..Default::default()
+    }];
+    desk.set_profile(Some(&writable), "127.0.0.1:1883");
+    desk.open_publish(None);
+    desk.publish.tab = topicscope::ui::publish::PublishTab::Templates;
+    let state = State {
+        desk,
+        store: store(),
+    };
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1200.0, 900.0))
+        .build_ui_state(
+            |ui, state: &mut State| state.desk.ui(ui.ctx(), &state.store, true),
+            state,
+        );
+    harness.run();
+    harness.get_by_label("Run generator").click();
+    harness.run();
+    let sent = harness.state_mut().desk.take_outgoing();
+    assert_eq!(sent.len(), 1, "the first message goes at once");
+    assert_eq!(sent[0].request().topic, "lab/1");
+    assert!(
+        harness
+            .query_by_label_contains("Generator running: 1 sent, 9 to go")
+            .is_some()
+    );
+    harness.get_by_label("Stop").click();
+    harness.run();
+    let state = harness.state_mut();
+    let later = topicscope::model::message::now_nanos() + 60_000_000_000;
+    state.desk.tick(&state.store, later);
+    assert!(state.desk.take_outgoing().is_empty(), "nothing after Stop");
+}

@@ -550,7 +550,14 @@ pub fn topic_suggestions(store: &Store, typed: &str) -> Vec<String> {
     tree.children(parent)
         .filter(|&child| tree.node(child).name.starts_with(partial))
         .take(SUGGESTIONS)
-        .map(|child| tree.path(child))
+        .map(|child| {
+            // A level with levels below continues with a slash, so the next click goes deeper.
+            let mut path = tree.path(child);
+            if tree.node(child).has_children() {
+                path.push('/');
+            }
+            path
+        })
         .filter(|path| path != typed)
         .collect()
 }
@@ -705,7 +712,8 @@ mod tests {
             ));
         }
         assert_eq!(topic_suggestions(&store, "a/t"), ["a/tank", "a/temp"]);
-        assert_eq!(topic_suggestions(&store, ""), ["a", "b"]);
+        assert_eq!(topic_suggestions(&store, ""), ["a/", "b"]);
+        assert_eq!(topic_suggestions(&store, "a/"), ["a/tank", "a/temp", "a/x/"]);
         assert_eq!(topic_suggestions(&store, "a/x/"), ["a/x/y"]);
         assert!(topic_suggestions(&store, "zz/").is_empty());
     }

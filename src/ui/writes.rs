@@ -393,6 +393,10 @@ impl WriteDesk {
             .default_size([640.0, 460.0])
             .show(ctx, |ui| intents = self.publish.ui(ui, store, &view));
         self.publish_open = open;
+        // The Stop button lives in this window: closing it stops the generator too.
+        if !open && let Some(running) = &mut self.generator {
+            running.generator.stop();
+        }
         for intent in intents {
             self.apply_publish_intent(intent, now);
         }
