@@ -23,7 +23,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::aedifion::{CONTROLS_PREFIX, META_PREFIX, TopicFamily, topic_family};
-use super::controls::{ControlsTimeline, SwopFacts};
+use super::controls::{ControlsTimeline, Operation, SwopFacts};
 use super::hash_id::{self, DEFAULT_HASH_ID_LENGTH, HASH_ID_LENGTHS};
 use super::message::{Message, Nanos};
 use super::payload::ValueKey;
@@ -106,6 +106,23 @@ impl MetaFacts {
     }
 }
 
+/// Heap bytes of one metadata message as kept.
+fn meta_bytes(facts: &MetaFacts) -> usize {
+    let text = |field: &Option<Box<str>>| field.as_deref().map_or(0, str::len);
+    size_of::<MetaFacts>()
+        + text(&facts.name)
+        + text(&facts.objtype)
+        + text(&facts.units)
+        + text(&facts.description)
+        + text(&facts.source)
+        + text(&facts.log_interval)
+        + facts
+            .tags
+            .iter()
+            .map(|(key, value)| size_of::<(Box<str>, Box<str>)>() + key.len() + value.len())
+            .sum::<usize>()
+}
+
 fn meta_text(value: &Value) -> Box<str> {
     let text = match value {
         Value::String(text) => text.clone(),
@@ -133,7 +150,7 @@ pub struct Datapoint {
     pub name: Arc<str>,
     /// The project it belongs to.
     pub project: ProjectId,
-    /// The topic postfix it is published on, once known.
+    /// The topic postfix it is published on (its hash id), once known.
     pub hash_id: Option<Box<str>>,
     /// Its time-series topic node, once seen.
     pub topic: Option<NodeId>,
@@ -224,6 +241,12 @@ pub struct Datapoints {
     /// Topics whose postfix is not the hash of the datapoint they carry, so the hash is not redone.
     unmatched: HashMap<NodeId, DatapointId>,
     controls: ControlsTimeline,
+    /// Bytes of names, hash ids and metadata held (the variable part of [`Datapoints::estimated_bytes`]).
+    text_bytes: usize,
+    /// Entries of every project's hash index.
+    hash_entries: usize,
+    /// Topics labelled with a datapoint name (one tree label each).
+    labelled_topics: usize,
 }
 
 /// `lbg/project/postfix` split at its first two slashes (the postfix may hold none).
@@ -330,11 +353,19 @@ impl Datapoints {
         let entry = &mut self.datapoints[datapoint.0 as usize];
         entry.topic = Some(node);
         if entry.hash_id.is_none() {
-            entry.hash_id = Some(tree.node(node).name.clone());
+            let hash_id = tree.node(node).name.clone();
+            self.text_bytes += hash_id.len();
+            entry.hash_id = Some(hash_id);
         }
         let project = entry.project;
         tree.set_label(node, Arc::clone(&entry.name));
-        self.roles.insert(node, NodeRole::Datapoint(datapoint));
+        if self
+            .roles
+            .insert(node, NodeRole::Datapoint(datapoint))
+            .is_none()
+        {
+            self.labelled_topics += 1;
+        }
         self.label_project_levels(tree, node, project);
     }
 
@@ -354,16 +385,13 @@ impl Datapoints {
     }
 
     fn observe_meta(&mut self, tree: &mut TopicTree, node: NodeId, message: &Message) {
-        self.label_family_root(tree, node, NodeRole::MetaFamily);
         let Some((project_key, below)) = split_family_topic(&message.topic, META_PREFIX) else {
+            self.label_family_levels(tree, node, NodeRole::MetaFamily, None);
             return;
         };
         let project = self.project_for(project_key);
-        if below.is_none() {
-            self.roles
-                .entry(node)
-                .or_insert(NodeRole::ProjectMetadata(project));
-        }
+        let project_role = NodeRole::ProjectMetadata(project);
+        self.label_family_levels(tree, node, NodeRole::MetaFamily, Some(project_role));
         let Some(AedifionFacts::Meta(facts)) = message.decoded.aedifion.as_deref() else {
             return;
         };
@@ -380,16 +408,27 @@ impl Datapoints {
         let Some(datapoint) = self.datapoint_for(project, name) else {
             return;
         };
-        self.datapoints[datapoint.0 as usize].meta = Some(Box::new(facts.clone()));
+        let old_meta = self.datapoints[datapoint.0 as usize]
+            .meta
+            .replace(Box::new(facts.clone()));
+        self.text_bytes += meta_bytes(facts);
+        self.text_bytes -= old_meta.as_deref().map_or(0, meta_bytes);
         if let Some(hash) = below.filter(|hash| !hash.contains('/')) {
             if hash_id::is_hash_id_of(hash, name) && HASH_ID_LENGTHS.contains(&hash.len()) {
                 self.detect_hash_id_length(project, hash.len());
             }
-            self.projects[project.0 as usize]
-                .hashes
-                .insert(hash.into(), datapoint);
-            self.roles
-                .insert(node, NodeRole::DatapointMetadata(datapoint));
+            let hashes = &mut self.projects[project.0 as usize].hashes;
+            if hashes.insert(hash.into(), datapoint).is_none() {
+                self.hash_entries += 1;
+                self.text_bytes += hash.len();
+            }
+            if self
+                .roles
+                .insert(node, NodeRole::DatapointMetadata(datapoint))
+                .is_none()
+            {
+                self.labelled_topics += 1;
+            }
             tree.set_label(
                 node,
                 Arc::clone(&self.datapoints[datapoint.0 as usize].name),
@@ -406,7 +445,11 @@ impl Datapoints {
         let candidates = hash_id::hash_id_candidates(name, length);
         let entry = &mut self.projects[project.0 as usize];
         for candidate in candidates {
-            entry.hashes.entry(candidate.into()).or_insert(datapoint);
+            if !entry.hashes.contains_key(candidate.as_str()) {
+                self.hash_entries += 1;
+                self.text_bytes += candidate.len();
+                entry.hashes.insert(candidate.into(), datapoint);
+            }
         }
     }
 
@@ -452,27 +495,36 @@ impl Datapoints {
     }
 
     fn observe_controls(&mut self, tree: &mut TopicTree, node: NodeId, message: &Message) {
-        self.label_family_root(tree, node, NodeRole::ControlsFamily);
-        if let Some((project_key, _)) = split_family_topic(&message.topic, CONTROLS_PREFIX) {
-            let project = self.project_for(project_key);
-            self.roles
-                .entry(node)
-                .or_insert(NodeRole::ProjectControls(project));
-        }
+        let project_role = split_family_topic(&message.topic, CONTROLS_PREFIX)
+            .map(|(project_key, _)| NodeRole::ProjectControls(self.project_for(project_key)));
+        self.label_family_levels(tree, node, NodeRole::ControlsFamily, project_role);
         if let Some(AedifionFacts::Swop(facts)) = message.decoded.aedifion.as_deref() {
             self.controls.record(node, facts, message.received_at_nanos);
         }
     }
 
-    /// Marks the first level (`META`, `CONTROLS`) above `node`.
-    fn label_family_root(&mut self, tree: &TopicTree, node: NodeId, role: NodeRole) {
-        let mut current = node;
-        while let Some(parent) = tree.parent_of(current) {
+    /// Marks the levels above a `META/…` or `CONTROLS/…` topic: the family, the load-balancing
+    /// group and (given) the project.
+    fn label_family_levels(
+        &mut self,
+        tree: &TopicTree,
+        node: NodeId,
+        family: NodeRole,
+        project: Option<NodeRole>,
+    ) {
+        let mut chain = vec![node];
+        while let Some(parent) = chain.last().and_then(|&last| tree.parent_of(last)) {
             if parent == NodeId::ROOT {
-                self.roles.entry(current).or_insert(role);
-                return;
+                break;
             }
-            current = parent;
+            chain.push(parent);
+        }
+        let from_top = chain.iter().rev().copied();
+        let roles = [Some(family), Some(NodeRole::LoadBalancingGroup), project];
+        for (level, role) in from_top.zip(roles) {
+            if let Some(role) = role {
+                self.roles.entry(level).or_insert(role);
+            }
         }
     }
 
@@ -506,6 +558,7 @@ impl Datapoints {
         }
         let id = DatapointId(u32::try_from(self.datapoints.len()).ok()?);
         let name: Arc<str> = name.into();
+        self.text_bytes += name.len();
         entry.names.insert(Arc::clone(&name), id);
         self.datapoints.push(Datapoint {
             name,
@@ -581,6 +634,24 @@ impl Datapoints {
     /// The controls timeline.
     pub fn controls(&self) -> &ControlsTimeline {
         &self.controls
+    }
+
+    /// Estimated bytes the registry holds, for the store's memory figure. O(1).
+    ///
+    /// Hash tables are counted at about two slots per entry (at most 7/8 full, growing by
+    /// doubling); names are held once (shared with the tree's labels and the name index).
+    pub fn estimated_bytes(&self) -> usize {
+        const ARC_HEADER_BYTES: usize = 2 * size_of::<usize>();
+        let per_datapoint =
+            size_of::<Datapoint>() + ARC_HEADER_BYTES + 2 * size_of::<(Arc<str>, DatapointId)>();
+        self.datapoints.len() * per_datapoint
+            + self.projects.len() * size_of::<Project>()
+            + self.roles.len() * 2 * size_of::<(NodeId, NodeRole)>()
+            + self.unmatched.len() * 2 * size_of::<(NodeId, DatapointId)>()
+            + self.labelled_topics * 2 * size_of::<(NodeId, Arc<str>)>()
+            + self.hash_entries * 2 * size_of::<(Box<str>, DatapointId)>()
+            + self.controls.len() * (size_of::<Operation>() + 2 * size_of::<SwopFacts>())
+            + self.text_bytes
     }
 }
 
@@ -811,6 +882,11 @@ mod tests {
             timeline.by_reference("r1").unwrap().state(),
             crate::model::controls::OperationState::Failed(Some("Refused: read-only".into()))
         );
+        let group = store.tree().find("CONTROLS/lbg01").unwrap();
+        assert_eq!(
+            store.datapoints().role(group),
+            Some(NodeRole::LoadBalancingGroup)
+        );
         let node = store.tree().find("CONTROLS/lbg01/hq").unwrap();
         assert!(matches!(
             store.datapoints().role(node),
@@ -833,6 +909,32 @@ mod tests {
         let node = store.tree().find(&topic).unwrap();
         assert!(store.datapoints().stale_topics(20 * SEC).is_empty());
         assert_eq!(store.datapoints().stale_topics(40 * SEC), vec![node]);
+    }
+
+    #[test]
+    fn the_byte_estimate_grows_with_datapoints_and_reaches_the_store() {
+        let empty = Store::new(Limits::default());
+        assert_eq!(empty.datapoints().estimated_bytes(), 0);
+        let name = "Supply temperature";
+        let topic = format!("lbg01/hq/{}", hash_id(name, 8));
+        let meta = format!(r#"{{"name":"{name}","objtype":"analogInput","units":"°C"}}"#);
+        let store = store_with(&[
+            (&topic, "Supply\\ temperature value=40 1700000000000000000"),
+            ("META/lbg01/hq", &meta),
+        ]);
+        let registry_bytes = store.datapoints().estimated_bytes();
+        assert!(
+            registry_bytes > size_of::<Datapoint>() + name.len(),
+            "{registry_bytes}"
+        );
+        let mut again = store_with(&[
+            (&topic, "Supply\\ temperature value=40 1700000000000000000"),
+            ("META/lbg01/hq", &meta),
+        ]);
+        // The same metadata again replaces, it does not add.
+        again.apply(message("META/lbg01/hq", &meta, 9 * SEC));
+        assert_eq!(again.datapoints().estimated_bytes(), registry_bytes);
+        assert!(store.stats().bytes_held as usize >= registry_bytes);
     }
 
     #[test]

@@ -519,7 +519,8 @@ impl Store {
         let bytes = self.message_bytes
             + self.tree_bytes
             + self.eviction_queue.len() * QUEUE_ENTRY_BYTES
-            + self.stats.series_points as usize * SERIES_POINT_BYTES;
+            + self.stats.series_points as usize * SERIES_POINT_BYTES
+            + self.datapoints.estimated_bytes();
         self.stats.bytes_held = bytes as u64;
     }
 }
@@ -596,6 +597,7 @@ mod tests {
             .map(|(_, series)| series.len())
             .sum::<usize>()
             * SERIES_POINT_BYTES;
+        bytes += store.datapoints().estimated_bytes();
         bytes as u64
     }
 
