@@ -45,7 +45,30 @@ fn setpoint_args<'a>(url: &'a str, datapoint: &'a str, value: &'a str) -> Vec<&'
         value,
         "--acknowledge",
         "--yes",
+        "--timeout",
+        "10",
     ]
+}
+
+/// The simulator subscribes to its controls topic before it publishes data, so once data
+/// arrives a NEWSPT cannot go unheard.
+fn wait_for_the_simulator(port: u16) {
+    let watcher = WorkerHandle::spawn(
+        ConnectParams::new(profile(port, Transport::Tcp, &["lbg01/#"]), None),
+        Inbox::new(10_000),
+    )
+    .expect("spawn");
+    wait_until_subscribed(&watcher);
+    let deadline = std::time::Instant::now() + common::WAIT;
+    let mut messages = Vec::new();
+    while messages.is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the demo sent no data"
+        );
+        watcher.inbox.drain_into(usize::MAX, &mut messages);
+        std::thread::sleep(common::POLL_EVERY);
+    }
 }
 
 #[test]
@@ -127,6 +150,7 @@ fn a_read_only_profile_refuses_publish_and_setpoint_with_exit_code_3() {
 #[test]
 fn a_setpoint_to_the_demo_is_written_and_a_refused_one_fails_with_the_reason() {
     let demo = DemoServer::start().expect("demo");
+    wait_for_the_simulator(demo.port());
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("mqtt://127.0.0.1:{}", demo.port());
     let written = run(&setpoint_args(&url, SETPOINT, "21.5"), dir.path());
@@ -159,7 +183,8 @@ fn silence_times_out_and_invalid_input_sends_nothing() {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("mqtt://127.0.0.1:{}", broker.ports.plain);
     let mut args = setpoint_args(&url, SETPOINT, "21.5");
-    args.extend(["--timeout", "1"]);
+    let last = args.len() - 1;
+    args[last] = "1";
     let silent = run(&args, dir.path());
     assert_eq!(silent.status.code(), Some(1), "{silent:?}");
     assert_eq!(json(&silent)["state"], "timeout");
