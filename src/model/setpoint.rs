@@ -563,6 +563,8 @@ pub enum RequestState {
     Written,
     /// A dry run the edge device accepted; nothing was written.
     Validated,
+    /// A schedule operation the edge device acknowledged (its state is in the message).
+    Accepted,
     /// The edge device refused or failed.
     Failed,
     /// No answer within the timeout.
@@ -576,6 +578,7 @@ impl RequestState {
             RequestState::Requested => "requested",
             RequestState::Written => "written",
             RequestState::Validated => "validated",
+            RequestState::Accepted => "accepted",
             RequestState::Failed => "failed",
             RequestState::Timeout => "timeout",
         }
@@ -719,12 +722,20 @@ impl SetpointTracker {
         }
         request.state = if ack.is_failure() {
             RequestState::Failed
+        } else if request.message_type != SwopType::Newspt.code() {
+            RequestState::Accepted
         } else if request.dry_run || ack.state.as_deref() == Some("validated") {
             RequestState::Validated
         } else {
             RequestState::Written
         };
-        request.message = ack.message.clone();
+        request.message = match (&ack.state, &ack.message) {
+            (Some(state), Some(message)) if request.state == RequestState::Accepted => {
+                Some(format!("{state}: {message}"))
+            }
+            (Some(state), None) if request.state == RequestState::Accepted => Some(state.clone()),
+            _ => ack.message.clone(),
+        };
         request.answered_at_nanos = Some(now_nanos);
         true
     }
@@ -989,6 +1000,19 @@ mod tests {
         };
         let errors = update.compose(now).unwrap_err();
         assert!(errors[0].message.contains("at least 60 s"), "{errors:?}");
+
+        let mut tracker = SetpointTracker::new(5);
+        let created = create.compose(now).unwrap();
+        tracker.track(&created, 0);
+        let ack = json!({"type": "ACKSCHD", "swop_version": "0.2", "reference": "s-1",
+                         "state": "active", "message": "Schedule activated."});
+        assert!(tracker.on_message(&created.topic, ack.to_string().as_bytes(), 1));
+        let tracked = tracker.get("s-1").unwrap();
+        assert_eq!(tracked.state, RequestState::Accepted);
+        assert_eq!(
+            tracked.message.as_deref(),
+            Some("active: Schedule activated.")
+        );
 
         let delete = ScheduleDraft {
             operation: ScheduleOperation::Delete,

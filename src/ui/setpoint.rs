@@ -397,7 +397,9 @@ fn requests_ui(
                         ui.monospace(&request.value);
                         ui.label(request.priority.to_string());
                         let colour = match request.state {
-                            RequestState::Written | RequestState::Validated => palette.status_ok,
+                            RequestState::Written
+                            | RequestState::Validated
+                            | RequestState::Accepted => palette.status_ok,
                             RequestState::Requested => palette.status_busy,
                             RequestState::Failed | RequestState::Timeout => palette.status_error,
                         };
