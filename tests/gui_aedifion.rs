@@ -16,6 +16,8 @@ use topicscope::demo::building::catalogue;
 use topicscope::model::controls::OperationState;
 use topicscope::model::hash_id::hash_id;
 use topicscope::model::message::{Message, Nanos, Qos};
+use topicscope::model::payload::ValueKey;
+use topicscope::model::series::TimeSource;
 use topicscope::model::store::{Limits, Store};
 use topicscope::model::tree::NodeId;
 use topicscope::mqtt::{ConnectParams, DEFAULT_INBOX_CAPACITY, Inbox, WorkerHandle};
@@ -290,4 +292,39 @@ fn the_demo_buildings_hashed_topics_get_names_and_units() {
         written,
         "no written acknowledgement within 30 s: {operation:?}"
     );
+}
+
+#[test]
+fn a_plotted_datapoint_shows_its_units_and_switches_between_payload_and_arrival_time() {
+    let mut store = building_store();
+    let node = store.tree().find(&temp_hall_topic()).expect("topic");
+    let key = ValueKey::InfluxField {
+        measurement: TEMP_HALL.to_owned(),
+        field: "value".to_owned(),
+    };
+    let id = store.add_series(node, key);
+    let mut harness = harness(store);
+    // In the legend and on the series chip.
+    assert_eq!(
+        harness
+            .get_all_by_label(&format!("{TEMP_HALL} [°C]"))
+            .count(),
+        2
+    );
+    harness.get_by_label("payload time").click();
+    harness.run_steps(2);
+    let series = harness.state().store().series_by_id(id).expect("series");
+    assert_eq!(series.time_source, TimeSource::Arrival);
+    assert_eq!(series.len(), 4, "rebuilt from the history");
+    harness.get_by_label("arrival time");
+}
+
+#[test]
+fn a_project_level_says_what_it_is_and_its_hash_id_length() {
+    let mut harness = harness(building_store());
+    // The project level shows twice (data and META); pick the data one.
+    assert!(harness.state_mut().select_path("lbg01/buildinginc_hq"));
+    harness.run_steps(2);
+    harness.get_by_label_contains("aedifion project buildinginc_hq in load-balancing group lbg01");
+    harness.get_by_label_contains("hash ids of 8 characters (detected)");
 }

@@ -233,6 +233,52 @@ pub fn datapoint_details_ui(ui: &mut egui::Ui, store: &Store, node: NodeId, now_
     }
 }
 
+/// What an inner level is in the aedifion hierarchy: a project with its datapoint count and
+/// detected hash id length, a load-balancing group, or a message family.
+pub fn hierarchy_details_ui(ui: &mut egui::Ui, store: &Store, node: NodeId) {
+    let datapoints = store.datapoints();
+    let text = match datapoints.role(node) {
+        Some(NodeRole::Project(id))
+        | Some(NodeRole::ProjectMetadata(id))
+        | Some(NodeRole::ProjectControls(id)) => {
+            let Some(project) = datapoints.project(id) else {
+                return;
+            };
+            let length = match project.detected_hash_id_length {
+                Some(length) => format!("hash ids of {length} characters (detected)"),
+                None => format!(
+                    "hash ids of {} characters (aedifion's default; none matched yet)",
+                    project.hash_id_length()
+                ),
+            };
+            let mut text = format!(
+                "aedifion project {} in load-balancing group {}: {} datapoints known, {length}.",
+                project.project_handle,
+                project.load_balancing_group,
+                project.datapoint_count()
+            );
+            if !project.devices.is_empty() {
+                let devices: Vec<&str> = project.devices.iter().map(|device| &**device).collect();
+                text.push_str(&format!(" Devices: {}.", devices.join(", ")));
+            }
+            text
+        }
+        Some(NodeRole::LoadBalancingGroup) => {
+            "aedifion load-balancing group: its projects are the levels below.".to_owned()
+        }
+        Some(NodeRole::MetaFamily) => {
+            "aedifion metadata (META/<group>/<project>): JSON naming devices and datapoints."
+                .to_owned()
+        }
+        Some(NodeRole::ControlsFamily) => {
+            "aedifion controls (CONTROLS/<group>/<project>): SWOP setpoint requests and acknowledgements; see the controls timeline."
+                .to_owned()
+        }
+        _ => return,
+    };
+    ui.label(text);
+}
+
 fn row(ui: &mut egui::Ui, label: &str, value: &str) {
     ui.label(label);
     ui.label(RichText::new(value).monospace());

@@ -10,7 +10,7 @@ use crate::model::store::{Store, TopicState};
 use crate::model::tree::NodeId;
 
 use super::action::UiAction;
-use super::datapoint_view::{datapoint_details_ui, units_of, with_units};
+use super::datapoint_view::{datapoint_details_ui, hierarchy_details_ui, units_of, with_units};
 use super::diff::{DiffLine, LineChange, diff_lines, is_unchanged};
 use super::payload_view::{MessageKey, MessageView, ViewMode};
 use super::theme::Palette;
@@ -77,7 +77,10 @@ impl DetailsPanel {
                 path_ui(ui, &path);
                 match store.topic(node) {
                     Some(topic) => self.topic_ui(ui, store, node, topic, now_nanos, actions),
-                    None => inner_node_ui(ui, store, node),
+                    None => {
+                        inner_node_ui(ui, store, node);
+                        hierarchy_details_ui(ui, store, node);
+                    }
                 }
             });
     }
@@ -116,6 +119,7 @@ impl DetailsPanel {
             });
         }
         metadata_ui(ui, message, topic.message_count, now_nanos);
+        write_actions_ui(ui, store, node, actions);
         datapoint_details_ui(ui, store, node, now_nanos);
         if let Some(problem) = &message.decoded.problem {
             ui.colored_label(Palette::for_ui(ui).warning, problem);
@@ -233,6 +237,23 @@ impl DetailsPanel {
         }
         self.diff.as_ref().map_or(&[], |diff| diff.lines.as_slice())
     }
+}
+
+/// Publish to this topic; clear its retained message when it is known to hold one.
+fn write_actions_ui(ui: &mut egui::Ui, store: &Store, node: NodeId, actions: &mut Vec<UiAction>) {
+    ui.horizontal(|ui| {
+        if ui.small_button("Publish to this topic…").clicked() {
+            actions.push(UiAction::OpenPublish(Some(store.tree().path(node))));
+        }
+        if crate::model::retained::is_known_retained(store, node)
+            && ui
+                .small_button("Clear retained…")
+                .on_hover_text("Delete this topic's retained message on the broker (asks first)")
+                .clicked()
+        {
+            actions.push(UiAction::ClearRetained(node));
+        }
+    });
 }
 
 fn path_ui(ui: &mut egui::Ui, path: &str) {
