@@ -431,6 +431,7 @@ pub struct GuiProbe {
     frame_started: Option<(u64, Instant)>,
     first_frame_secs: Option<f64>,
     first_data_frame_secs: Option<f64>,
+    all_processed_at_nanos: Option<Nanos>,
     probed_at: Option<Instant>,
     closing: bool,
 }
@@ -460,6 +461,7 @@ impl GuiProbe {
             frame_started: None,
             first_frame_secs: None,
             first_data_frame_secs: None,
+            all_processed_at_nanos: None,
             probed_at: None,
             closing: false,
         })
@@ -501,6 +503,9 @@ impl GuiProbe {
         let finished = self
             .exit_after
             .is_some_and(|count| inbox.received >= count && inbox.pending == 0);
+        if finished && self.all_processed_at_nanos.is_none() {
+            self.all_processed_at_nanos = Some(now_nanos());
+        }
         let due = self.probed_at.is_none_or(|at| at.elapsed() >= PROBE_EVERY);
         if !(due || finished) || self.closing {
             return outcome;
@@ -599,6 +604,7 @@ impl GuiProbe {
             "cpu_secs": super::headless::process_cpu_secs(),
             "first_frame_secs": self.first_frame_secs,
             "first_data_frame_secs": self.first_data_frame_secs,
+            "all_processed_at_nanos": self.all_processed_at_nanos,
             "phase": self.phase,
             "frame_times": phases,
         });

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use crate::app::drain_inbox;
 use crate::cli::Cli;
-use crate::model::message::{Message, Nanos, Qos};
+use crate::model::message::{Message, Nanos, Qos, now_nanos};
 use crate::model::payload::{PayloadFormat, ValueKey};
 use crate::model::profile::{Profile, Subscription, check_topic_filter, url_to_profile};
 use crate::model::settings::{Settings, mib_to_bytes};
@@ -175,6 +175,8 @@ pub struct HeadlessStats {
     pub messages_per_sec: Option<f64>,
     /// "count" or "duration".
     pub stopped_by: &'static str,
+    /// Wall clock when the last of `--count` messages had been applied (or dropped and counted).
+    pub all_processed_at_nanos: Option<Nanos>,
 }
 
 /// Runs headless mode with the command line's options until a stop condition is met.
@@ -218,6 +220,7 @@ fn ingest(
         .map(|secs| started + Duration::from_secs(secs));
     let mut buffer: Vec<Message> = Vec::with_capacity(crate::app::DRAIN_BATCH);
     let mut ready_file = args.ready_file.as_deref();
+    let mut all_processed_at_nanos = None;
     let stopped_by = loop {
         let report = drain_inbox(&inbox, store, &mut buffer, DRAIN_BUDGET);
         let inbox_stats = inbox.stats();
@@ -225,6 +228,7 @@ fn ingest(
             && inbox_stats.received >= count
             && inbox_stats.pending == 0
         {
+            all_processed_at_nanos = Some(now_nanos());
             break "count";
         }
         if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
@@ -290,6 +294,7 @@ fn ingest(
             .filter(|secs| *secs > 0.0)
             .map(|secs| inbox_stats.received as f64 / secs),
         stopped_by,
+        all_processed_at_nanos,
     })
 }
 

@@ -191,22 +191,40 @@ impl History {
 /// given message so adding and removing it balance exactly.
 pub fn estimated_message_bytes(message: &Message) -> usize {
     let decoded = &message.decoded;
-    let values_bytes: usize = decoded.values.iter().map(estimated_value_bytes).sum();
+    let keys_bytes: usize = decoded.values.iter().map(estimated_key_bytes).sum();
     size_of::<Message>()
-        + message.payload.len()
-        + message.topic.len()
-        + decoded.preview.len()
-        + decoded.problem.as_ref().map_or(0, String::len)
-        + values_bytes
+        + heap_bytes(message.payload.len())
+        + heap_bytes(message.topic.len())
+        + heap_bytes(decoded.preview.len())
+        + decoded.problem.as_ref().map_or(0, |p| heap_bytes(p.len()))
+        + heap_bytes(decoded.values.len() * size_of::<ExtractedValue>())
+        + keys_bytes
+        + decoded
+            .aedifion
+            .as_ref()
+            .map_or(0, |facts| heap_bytes(size_of_val(&**facts)))
 }
 
-fn estimated_value_bytes(value: &ExtractedValue) -> usize {
-    let key_bytes = match &value.key {
+/// What one heap allocation of `len` bytes really occupies with a typical allocator (glibc:
+/// an 8-byte header, 16-byte granularity, 32 bytes at least); 0 for no allocation. Counting
+/// this instead of `len` keeps the memory budget close to the process's real size: small
+/// strings cost two to three times their length.
+pub fn heap_bytes(len: usize) -> usize {
+    if len == 0 {
+        0
+    } else {
+        (len + 8).next_multiple_of(16).max(32)
+    }
+}
+
+fn estimated_key_bytes(value: &ExtractedValue) -> usize {
+    match &value.key {
         ValueKey::Whole => 0,
-        ValueKey::JsonPath(path) => path.len(),
-        ValueKey::InfluxField { measurement, field } => measurement.len() + field.len(),
-    };
-    size_of::<ExtractedValue>() + key_bytes
+        ValueKey::JsonPath(path) => heap_bytes(path.len()),
+        ValueKey::InfluxField { measurement, field } => {
+            heap_bytes(measurement.len()) + heap_bytes(field.len())
+        }
+    }
 }
 
 #[cfg(test)]

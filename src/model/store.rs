@@ -110,12 +110,13 @@ struct QueuedMessage {
 
 /// Estimated bookkeeping cost of one tree node (struct, name, slot in the parent's child list).
 fn estimated_node_bytes(name: &str) -> usize {
-    size_of::<Node>() + name.len() + size_of::<NodeId>()
+    size_of::<Node>() + super::history::heap_bytes(name.len()) + size_of::<NodeId>()
 }
 
 /// Estimated bookkeeping cost of one topic beyond its messages: its state and its slot in the
 /// tree's path index (a hash table at most 7/8 full that grows by doubling: about two slots).
-const TOPIC_STATE_BYTES: usize = size_of::<TopicState>() + 2 * size_of::<(u64, NodeId)>();
+const TOPIC_STATE_BYTES: usize =
+    (size_of::<TopicState>() + 8).next_multiple_of(16) + 2 * size_of::<(u64, NodeId)>();
 /// Estimated cost of one eviction queue entry.
 const QUEUE_ENTRY_BYTES: usize = size_of::<QueuedMessage>();
 /// Estimated cost of one series point.
