@@ -61,12 +61,11 @@ def get(path, expression):
     print(json.dumps(eval(expression, {}, {"d": load(path)})))
 
 
-def rate(path):
-    stamps = open(path).read().split()
-    if len(stamps) < 2:
-        print(0)
-        return
-    print(len(stamps) / (float(stamps[-1]) - float(stamps[0])))
+def rate(received, publish_path, end_nanos):
+    """Messages per second from the publisher's first message to the client having them all."""
+    started = load(publish_path)["started_at_nanos"]
+    end = int(end_nanos)
+    print(int(received) / ((end - started) / 1e9) if end > started else 0)
 
 
 def scale_headless(path, topics, payload):
@@ -130,8 +129,11 @@ def report(results_path, output, machine_path, parameters):
     out("")
     out("## 1. Ingest (one client at a time, same publisher, same broker)")
     out("")
-    out("msg/s: messages the client received divided by the time from its first to its last message. "
-        "CPU: user + system seconds of the client process. Ratio: client / mosquitto_sub at the same load.")
+    out("msg/s: N divided by the time from the publisher's first message to the moment the client had all N "
+        "(mosquitto_sub: its exit after `-C N`, output to /dev/null; TopicScope: the last of the N applied to "
+        "the store). CPU: user + system seconds of the client process. Ratio: client / mosquitto_sub at the "
+        "same load. While the publisher (and the broker) is slower than the client, every client shows the "
+        "publisher's rate.")
     out("")
     out("| topics | QoS | client | received | dropped | msg/s | ratio | CPU s | peak RSS | target |")
     out("|---:|---:|---|---:|---:|---:|---:|---:|---:|---|")
@@ -338,11 +340,12 @@ publish() { # topics count qos [extra args]
 run_ingest() { # client topics qos
     local client=$1 topics=$2 qos=$3 dir="$WORK/$1-$2-$3"
     mkdir -p "$dir"
-    local sub_out=/dev/shm/topicscope-bench-sub.$$
     case $client in
     mosquitto_sub)
-        /usr/bin/time -f '%e %U %S %M' -o "$dir/time" \
-            mosquitto_sub -h 127.0.0.1 -p "$PORT" -t 'lbg01/bench/#' -q "$qos" -C "$MESSAGES" -F '%U' > "$sub_out" &
+        # Output to /dev/null; the wrapper notes the moment it exits after -C N messages.
+        sh -c '/usr/bin/time -f "%e %U %S %M" -o "$1/time" timeout "$2" \
+                mosquitto_sub -h 127.0.0.1 -p "$3" -t "lbg01/bench/#" -q "$4" -C "$5" > /dev/null \
+                && date +%s%N > "$1/end"' sh "$dir" "$RUN_TIMEOUT_SECS" "$PORT" "$qos" "$MESSAGES" &
         local pid=$!
         sleep 1 # mosquitto_sub has no "subscribed" signal
         ;;
@@ -369,14 +372,13 @@ run_ingest() { # client topics qos
     read -r _ user sys max_kib < "$dir/time" || true
     case $client in
     mosquitto_sub)
-        received=$(wc -l < "$sub_out")
-        rate=$(python3 "$HELPER" rate "$sub_out")
-        rm -f "$sub_out"
+        if [[ -e "$dir/end" ]]; then received=$MESSAGES; else received=0; echo 0 > "$dir/end"; fi
+        rate=$(python3 "$HELPER" rate "$received" "$WORK/publish.json" "$(cat "$dir/end")")
         ;;
     headless | gui)
         received=$(json "$dir/stats.json" 'd["messages_received"]')
         dropped=$(json "$dir/stats.json" 'd["messages_dropped"]')
-        rate=$(json "$dir/stats.json" 'd["messages_per_sec"] or 0')
+        rate=$(python3 "$HELPER" rate "$received" "$WORK/publish.json" "$(json "$dir/stats.json" 'd["all_processed_at_nanos"] or 0')")
         if [[ $client == gui ]]; then frames=$(json "$dir/stats.json" 'd["frame_times"]'); fi
         ;;
     esac
