@@ -283,3 +283,39 @@ fn a_template_generator_sends_at_once_shows_its_progress_and_stops_on_stop() {
     state.desk.tick(&state.store, later);
     assert!(state.desk.take_outgoing().is_empty(), "nothing after Stop");
 }
+
+#[test]
+fn the_details_of_a_retained_topic_offer_clear_retained_for_exactly_that_topic() {
+    use topicscope::ui::UiAction;
+    use topicscope::ui::explorer::Explorer;
+
+    struct Explored {
+        explorer: Explorer,
+        actions: Vec<UiAction>,
+    }
+    let mut explorer = Explorer::new(store());
+    let node = explorer.store().tree().find("site/b").expect("node");
+    explorer.apply(UiAction::SelectTopic(node));
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_ui_state(
+            |ui, state: &mut Explored| {
+                let actions = state.explorer.ui(ui);
+                state.actions.extend(actions);
+            },
+            Explored {
+                explorer,
+                actions: Vec::new(),
+            },
+        );
+    harness.run();
+    harness.get_by_label("Clear retained…").click();
+    harness.run();
+    let state = harness.state();
+    assert!(state.actions.contains(&UiAction::ClearRetained(node)));
+    let mut desk = WriteDesk::new(None);
+    desk.set_profile(Some(&profile(false)), "127.0.0.1:1883");
+    desk.request_clear_retained(state.explorer.store(), node);
+    assert!(desk.confirming());
+    assert!(desk.take_outgoing().is_empty());
+}
