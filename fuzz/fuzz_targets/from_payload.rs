@@ -1,8 +1,10 @@
-//! The whole decoder as the worker runs it, automatic or with a profile's override: never
-//! panics, on any topic family; previews are bounded and every extracted value is finite.
+//! The whole decoder as the worker runs it, automatic or with a profile's override, and the
+//! `decode` command's report: never panics, on any topic family; previews are bounded and every
+//! extracted value is finite.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use topicscope::commands::decode;
 use topicscope::model::decoder_override::DecoderChoice;
 use topicscope::model::payload::{Decoded, PREVIEW_CHARS};
 
@@ -27,4 +29,8 @@ fuzz_target!(|data: &[u8]| {
     if choice == DecoderChoice::Auto {
         assert_eq!(decoded, Decoded::from_payload(topic, payload));
     }
+    // `topicscope decode` on the same input: a JSON report, never a panic.
+    let report = decode::decode(Some(topic), payload, choice);
+    assert!(serde_json::to_string(&report).is_ok());
+    assert_eq!(report.ok, report.errors.is_empty());
 });

@@ -12,7 +12,7 @@ fuzz_target!(|data: &[u8]| {
             if let SwopMessage::NewSetpoint(request) = message {
                 assert_eq!(request.validate(), Ok(()));
                 let written = request.to_json();
-                let Ok(SwopMessage::NewSetpoint(mut reread)) = swop::parse(written.as_bytes())
+                let Ok(SwopMessage::NewSetpoint(reread)) = swop::parse(written.as_bytes())
                 else {
                     panic!("{written} does not re-parse as NEWSPT");
                 };
@@ -21,7 +21,6 @@ fuzz_target!(|data: &[u8]| {
                 expected
                     .notes
                     .retain(|note| !matches!(note, SwopNote::NumericVersion { .. }));
-                reread.notes = expected.notes.clone();
                 assert_eq!(reread, expected, "round trip of {written}");
             }
         }
