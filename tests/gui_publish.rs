@@ -319,3 +319,42 @@ fn the_details_of_a_retained_topic_offer_clear_retained_for_exactly_that_topic()
     assert!(desk.confirming());
     assert!(desk.take_outgoing().is_empty());
 }
+
+#[test]
+fn the_profile_editor_has_a_read_only_switch_that_is_on_for_aedifion_presets() {
+    use topicscope::model::secret::MemorySecrets;
+    use topicscope::ui::profiles::ProfilesPanel;
+
+    const SWITCH: &str = "Read-only: never publish, clear retained messages or write setpoints";
+    let dir = tempfile::tempdir().expect("temp dir");
+    let panel = ProfilesPanel::open(dir.path(), Box::new(MemorySecrets::new()));
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1100.0, 1400.0))
+        .build_ui_state(
+            |ui, panel: &mut ProfilesPanel| {
+                let _ = panel.ui(ui);
+            },
+            panel,
+        );
+    harness.run();
+    for (preset, expected) in [("aedifion.io production", true), ("Local Mosquitto", false)] {
+        harness.get_by_label("Preset").click();
+        harness.run();
+        harness.get_by_label(preset).click();
+        harness.run();
+        harness.get_by_label("New profile").click();
+        harness.run();
+        let switch = harness.get_by_label(SWITCH);
+        let checked = switch.accesskit_node().toggled() == Some(egui::accesskit::Toggled::True);
+        assert_eq!(checked, expected, "{preset}");
+        if expected {
+            // Turning it off is one click.
+            switch.click();
+            harness.run();
+            let off = harness.get_by_label(SWITCH).accesskit_node().toggled();
+            assert_eq!(off, Some(egui::accesskit::Toggled::False));
+            harness.get_by_label("Discard changes").click();
+            harness.run();
+        }
+    }
+}
