@@ -298,42 +298,50 @@ impl Datapoints {
             }
             return;
         }
-        let mut project = None;
+        let project = self.project_for(project_key);
+        // A topic is hashed once per first measurement: a topic whose postfix matched none of
+        // a message's datapoints is not hashed again while its messages start the same way.
+        let mut matching = !self.roles.contains_key(&node);
+        let mut first = None;
         for measurement in seen {
-            let project = *project.get_or_insert_with(|| self.project_for(project_key));
             let Some(datapoint) = self.datapoint_for(project, measurement) else {
                 return;
             };
             self.datapoints[datapoint.0 as usize]
                 .activity
                 .record(message.received_at_nanos);
-            self.match_topic(tree, node, postfix, datapoint);
+            if first.is_none() {
+                first = Some(datapoint);
+                matching &= self.unmatched.get(&node) != Some(&datapoint);
+            }
+            if matching && self.try_link(tree, node, postfix, datapoint) {
+                self.unmatched.remove(&node);
+                matching = false;
+            }
+        }
+        if let Some(first) = first
+            && !self.roles.contains_key(&node)
+        {
+            self.unmatched.insert(node, first);
         }
     }
 
-    /// Links `node` to `datapoint` if its postfix is the datapoint's hash id (checked once).
-    fn match_topic(
+    /// Links `node` to `datapoint` if its postfix is the datapoint's hash id.
+    fn try_link(
         &mut self,
         tree: &mut TopicTree,
         node: NodeId,
         postfix: &str,
         datapoint: DatapointId,
-    ) {
-        if self.roles.contains_key(&node) {
-            return;
-        }
+    ) -> bool {
         let name = &self.datapoints[datapoint.0 as usize].name;
-        if self.unmatched.get(&node) == Some(&datapoint) {
-            return;
+        if !HASH_ID_LENGTHS.contains(&postfix.len()) || !hash_id::is_hash_id_of(postfix, name) {
+            return false;
         }
-        if hash_id::is_hash_id_of(postfix, name) && HASH_ID_LENGTHS.contains(&postfix.len()) {
-            self.unmatched.remove(&node);
-            let project = self.datapoints[datapoint.0 as usize].project;
-            self.detect_hash_id_length(project, postfix.len());
-            self.link_topic(tree, node, datapoint);
-        } else {
-            self.unmatched.insert(node, datapoint);
-        }
+        let project = self.datapoints[datapoint.0 as usize].project;
+        self.detect_hash_id_length(project, postfix.len());
+        self.link_topic(tree, node, datapoint);
+        true
     }
 
     /// Links a topic to a datapoint named by metadata under this hash id, if any.
@@ -792,6 +800,19 @@ mod tests {
             .map(|value| value.key.clone())
             .collect();
         assert_eq!(keys.len(), 3, "every line is a value a series can take");
+    }
+
+    #[test]
+    fn a_hashed_topic_is_matched_by_a_later_line_of_a_multi_line_message() {
+        let name = "Return temperature";
+        let topic = format!("lbg01/hq/{}", hash_id(name, 8));
+        let payload = "Supply value=40 1700000000000000000\nReturn\\ temperature value=30 1700000000000000000";
+        let store = store_with(&[(&topic, payload), (&topic, payload)]);
+        assert_eq!(label(&store, &topic).as_deref(), Some(name));
+        let registry = store.datapoints();
+        let supply = registry.by_measurement(&topic, "Supply").unwrap();
+        assert_eq!(supply.activity.observations, 2);
+        assert_eq!(supply.topic, None, "not the topic of the first line");
     }
 
     #[test]
