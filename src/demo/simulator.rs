@@ -417,7 +417,8 @@ pub fn metadata_json(spec: &DatapointSpec, hash_id: &str) -> Value {
         "objinstance": spec.objinstance,
         "units": spec.units,
         "description": spec.description,
-        "logInterval": spec.cadence.interval_millis().to_string(),
+        // BACnet Log_Interval is in hundredths of a second (the reference's "6000" is 60 s).
+        "logInterval": spec.cadence.interval_millis().div_ceil(10).to_string(),
         "eventState": "normal",
         "statusFlags": "[0, 0, 0, 0]",
         "outOfService": "False",
@@ -644,6 +645,25 @@ mod tests {
         }
         simulation.advance_to(end, &mut out);
         out
+    }
+
+    #[test]
+    fn metadata_log_interval_is_in_hundredths_of_a_second_like_bacnet() {
+        let catalogue = crate::demo::building::catalogue();
+        for spec in &catalogue {
+            let meta = metadata_json(spec, "abcdefgh");
+            let text = meta["logInterval"]
+                .as_str()
+                .expect("logInterval is a string");
+            let nanos = crate::model::staleness::log_interval_nanos(text).expect("parses");
+            let millis = i64::try_from(spec.cadence.interval_millis()).expect("fits");
+            // Rounded up to whole hundredths, so within 10 ms of the real cadence.
+            assert!(
+                (nanos / NANOS_PER_MILLI - millis).abs() < 10,
+                "{}: logInterval {text} vs {millis} ms",
+                spec.name
+            );
+        }
     }
 
     #[test]
