@@ -23,7 +23,11 @@ fuzz_target!(|data: &[u8]| {
     // Selectors 0..=3 (the seeds) decode automatically, others with a forced decoder.
     let choice = DecoderChoice::ALL[usize::from(selector / 4) % DecoderChoice::ALL.len()];
     let decoded = Decoded::from_payload_as(topic, payload, choice);
-    assert!(decoded.preview.chars().count() <= PREVIEW_CHARS, "{:?}", decoded.preview);
+    assert!(
+        decoded.preview.chars().count() <= PREVIEW_CHARS,
+        "{:?}",
+        decoded.preview
+    );
     assert!(!decoded.preview.contains('\n'));
     assert!(decoded.values.iter().all(|value| value.value.is_finite()));
     if choice == DecoderChoice::Auto {

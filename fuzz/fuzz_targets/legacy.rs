@@ -12,7 +12,10 @@ fuzz_target!(|data: &[u8]| {
         Ok(record) => {
             assert!(record.value.is_finite());
             assert!(!record.datapoint.is_empty());
-            assert_eq!(legacy::parse_utc_time(&record.time_text), Some(record.timestamp_nanos));
+            assert_eq!(
+                legacy::parse_utc_time(&record.time_text),
+                Some(record.timestamp_nanos)
+            );
         }
         Err(error) => {
             let _ = error.to_string();

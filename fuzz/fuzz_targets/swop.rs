@@ -12,8 +12,7 @@ fuzz_target!(|data: &[u8]| {
             if let SwopMessage::NewSetpoint(request) = message {
                 assert_eq!(request.validate(), Ok(()));
                 let written = request.to_json();
-                let Ok(SwopMessage::NewSetpoint(reread)) = swop::parse(written.as_bytes())
-                else {
+                let Ok(SwopMessage::NewSetpoint(reread)) = swop::parse(written.as_bytes()) else {
                     panic!("{written} does not re-parse as NEWSPT");
                 };
                 // Writing normalises a numeric version to a string, so that note goes away.
