@@ -1,7 +1,7 @@
 //! The profile editor's "Decoders" section: rows of topic filter + decoder that override the
 //! automatic payload decoding for matching topics (first matching row wins).
 
-use egui::{Button, ComboBox, Grid, RichText, TextEdit};
+use egui::{Button, ComboBox, RichText, TextEdit};
 
 use crate::model::decoder_override::{DecoderChoice, DecoderOverride};
 use crate::model::topic::TopicFilter;
@@ -19,22 +19,20 @@ pub fn decoder_overrides_ui(
     ui.add_space(6.0);
     ui.strong("Decoders");
     ui.label(
-        "Payloads are decoded automatically. To force a decoder for some topics, add a filter \
-         (`+` and `#` allowed); the first matching row wins.",
+        "Payloads are decoded automatically. To force a decoder for some topics, add a topic \
+         filter (`+` and `#` allowed); the first matching row wins.",
     );
     let mut remove = None;
-    Grid::new("profile_decoder_overrides")
-        .num_columns(3)
-        .spacing([8.0, 4.0])
-        .show(ui, |ui| {
-            for (index, row) in overrides.iter_mut().enumerate() {
-                override_row(ui, index, row, &mut remove);
-                if let Err(error) = TopicFilter::parse(&row.filter) {
-                    ui.label(RichText::new(error.to_string()).color(error_colour));
-                    ui.end_row();
-                }
-            }
-        });
+    for (index, row) in overrides.iter_mut().enumerate() {
+        ui.horizontal(|ui| override_row(ui, index, row, &mut remove));
+        // An empty row is one being typed; it is skipped until it holds a filter.
+        if row.filter.is_empty() {
+            continue;
+        }
+        if let Err(error) = TopicFilter::parse(&row.filter) {
+            ui.label(RichText::new(error.to_string()).color(error_colour));
+        }
+    }
     if let Some(index) = remove {
         overrides.remove(index);
     }
@@ -73,7 +71,6 @@ fn override_row(
     {
         *remove = Some(index);
     }
-    ui.end_row();
 }
 
 #[cfg(test)]
