@@ -713,7 +713,10 @@ mod tests {
         }
         assert_eq!(topic_suggestions(&store, "a/t"), ["a/tank", "a/temp"]);
         assert_eq!(topic_suggestions(&store, ""), ["a/", "b"]);
-        assert_eq!(topic_suggestions(&store, "a/"), ["a/tank", "a/temp", "a/x/"]);
+        assert_eq!(
+            topic_suggestions(&store, "a/"),
+            ["a/tank", "a/temp", "a/x/"]
+        );
         assert_eq!(topic_suggestions(&store, "a/x/"), ["a/x/y"]);
         assert!(topic_suggestions(&store, "zz/").is_empty());
     }
