@@ -139,12 +139,16 @@ fn setpoints_and_publishes_through_the_app_are_acknowledged_by_the_demo() {
     desk.publish.qos = 1;
     harness.run_steps(2);
     harness.get_by_label(SEND).click();
+    // Wait for this publish itself: until the click is processed, the newest sent message is
+    // the earlier setpoint, whose outcome is already final.
     step_until(&mut harness, "the PUBACK of a publish", |app| {
         app.writes()
             .publisher()
             .sent_newest_first()
             .next()
-            .is_some_and(|sent| sent.outcome.is_final())
+            .is_some_and(|sent| {
+                sent.request.topic == "lbg01/demo_building/test" && sent.outcome.is_final()
+            })
     });
     let last = harness
         .state()
