@@ -103,10 +103,11 @@ fn sync_dir(dir: &Path) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn file_names(dir: &Path) -> Vec<String> {
+    /// Sorted names of the files in `dir` (shared with other modules' tests).
+    pub(crate) fn file_names(dir: &Path) -> Vec<String> {
         let mut names: Vec<String> = fs::read_dir(dir)
             .expect("read dir")
             .map(|entry| {

@@ -472,21 +472,6 @@ mod tests {
         backups
     }
 
-    fn all_file_names(dir: &Path) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(dir)
-            .expect("read dir")
-            .map(|entry| {
-                entry
-                    .expect("entry")
-                    .file_name()
-                    .to_string_lossy()
-                    .into_owned()
-            })
-            .collect();
-        names.sort();
-        names
-    }
-
     #[test]
     fn missing_file_means_no_profiles_and_no_warning() {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -536,7 +521,10 @@ mod tests {
         let mut store = ProfileStore::open(dir.path());
         let id = store.create(profile_named("A")).expect("create");
         store.duplicate(&id).expect("duplicate");
-        assert_eq!(all_file_names(dir.path()), [PROFILES_FILE_NAME]);
+        assert_eq!(
+            crate::model::config_file::tests::file_names(dir.path()),
+            [PROFILES_FILE_NAME]
+        );
     }
 
     #[test]
