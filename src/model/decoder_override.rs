@@ -117,7 +117,8 @@ impl DecoderOverrides {
     pub fn new(overrides: &[DecoderOverride]) -> (DecoderOverrides, Vec<OverrideError>) {
         let mut rows = Vec::with_capacity(overrides.len());
         let mut errors = Vec::new();
-        for row in overrides {
+        // An empty filter is a row still being typed in the profile editor.
+        for row in overrides.iter().filter(|row| !row.filter.is_empty()) {
             match TopicFilter::parse(&row.filter) {
                 Ok(filter) => rows.push((filter, row.format)),
                 Err(reason) => errors.push(OverrideError {
@@ -196,6 +197,17 @@ mod tests {
         let (matcher, errors) = DecoderOverrides::new(&rows);
         assert_eq!(errors.len(), 1);
         assert!(errors[0].to_string().contains("a/#/b"), "{}", errors[0]);
+        assert_eq!(matcher.choice_for("c/d"), DecoderChoice::Meta);
+    }
+
+    #[test]
+    fn rows_without_a_filter_are_skipped_without_an_error() {
+        let rows = [
+            DecoderOverride::new("", DecoderChoice::Json),
+            DecoderOverride::new("c/+", DecoderChoice::Meta),
+        ];
+        let (matcher, errors) = DecoderOverrides::new(&rows);
+        assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(matcher.choice_for("c/d"), DecoderChoice::Meta);
     }
 

@@ -322,6 +322,8 @@ pub enum ProfileField {
     Subscriptions,
     /// One subscription, by index.
     Subscription(usize),
+    /// One decoder override row, by index.
+    DecoderOverride(usize),
     /// [`TlsSettings::ca_file`].
     CaFile,
     /// [`TlsSettings::client_cert_file`].
@@ -397,6 +399,16 @@ pub enum ProfileError {
         /// The repeated filter.
         filter: String,
     },
+    /// A decoder override's filter is not a valid MQTT topic filter.
+    #[error("Decoder override {}: \"{filter}\" is not a valid topic filter: {reason}", .index + 1)]
+    DecoderOverrideInvalid {
+        /// Position in [`Profile::decoder_overrides`].
+        index: usize,
+        /// The filter as entered.
+        filter: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A TLS file does not exist.
     #[error("{} \"{}\" does not exist: pick the file again or clear the field.", field_label(*.field), .path.display())]
     TlsFileMissing {
@@ -439,6 +451,9 @@ impl ProfileError {
             ProfileError::SubscriptionInvalid { index, .. }
             | ProfileError::SubscriptionDuplicate { index, .. } => {
                 ProfileField::Subscription(*index)
+            }
+            ProfileError::DecoderOverrideInvalid { index, .. } => {
+                ProfileField::DecoderOverride(*index)
             }
             ProfileError::TlsFileMissing { field, .. } => *field,
             ProfileError::ClientCertWithoutKey => ProfileField::ClientKeyFile,
@@ -556,6 +571,7 @@ impl Profile {
             errors.push(ProfileError::AedifionProjectMalformed);
         }
         self.validate_subscriptions(&mut errors);
+        self.validate_decoder_overrides(&mut errors);
         if self.transport.uses_tls() && !self.demo {
             self.tls.validate(&mut errors);
         }
@@ -585,6 +601,23 @@ impl Profile {
             }
             if self.username.trim().is_empty() {
                 errors.push(ProfileError::UsernameRequired);
+            }
+        }
+    }
+
+    /// Rows with an empty filter are ones still being typed: the worker skips them, so they are
+    /// not an error.
+    fn validate_decoder_overrides(&self, errors: &mut Vec<ProfileError>) {
+        for (index, row) in self.decoder_overrides.iter().enumerate() {
+            if row.filter.is_empty() {
+                continue;
+            }
+            if let Err(reason) = check_topic_filter(&row.filter) {
+                errors.push(ProfileError::DecoderOverrideInvalid {
+                    index,
+                    filter: row.filter.clone(),
+                    reason,
+                });
             }
         }
     }
@@ -1039,6 +1072,28 @@ mod tests {
             ..valid_profile()
         };
         assert_eq!(errors_of(&empty), vec![ProfileError::NoSubscriptions]);
+    }
+
+    #[test]
+    fn an_invalid_decoder_override_filter_is_reported_and_an_unfinished_row_is_not() {
+        use crate::model::decoder_override::{DecoderChoice, DecoderOverride};
+        let profile = Profile {
+            decoder_overrides: vec![
+                DecoderOverride::new("", DecoderChoice::Json),
+                DecoderOverride::new("plant/#/x", DecoderChoice::Influx),
+            ],
+            ..valid_profile()
+        };
+        let errors = errors_of(&profile);
+        assert!(
+            matches!(
+                errors.as_slice(),
+                [ProfileError::DecoderOverrideInvalid { index: 1, .. }]
+            ),
+            "{errors:?}"
+        );
+        assert_eq!(errors[0].field(), ProfileField::DecoderOverride(1));
+        assert!(errors[0].to_string().contains("plant/#/x"), "{}", errors[0]);
     }
 
     #[test]
