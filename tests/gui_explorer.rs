@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT as _, Queryable};
 
 use topicscope::app::{DRAIN_BUDGET, drain_inbox, status_view};
 use topicscope::model::message::{Message, Qos, now_nanos};
@@ -158,6 +158,29 @@ fn a_binary_payload_shows_as_hex_instead_of_failing() {
     harness.get_by_label("Text").click();
     harness.run();
     harness.get_by_label_contains("00000000  ff 00 fe 41 80");
+}
+
+fn is_highlighted(harness: &Harness<'_, Explorer>, label: &str) -> bool {
+    harness.get_by_label(label).accesskit_node().toggled() == Some(egui::accesskit::Toggled::True)
+}
+
+#[test]
+fn the_payload_mode_selector_highlights_what_is_shown_and_greys_out_what_cannot_be() {
+    let mut harness = harness(explorer_with(&[
+        ("site/line", b"temp,room=a value=21.5"),
+        ("site/doc", br#"{"value": 21.5}"#),
+    ]));
+    harness.get_by_label("line").click();
+    harness.run();
+    // JSON is the default choice, but an Influx line is shown as text.
+    assert!(is_highlighted(&harness, "Text"));
+    assert!(!is_highlighted(&harness, "JSON"));
+    assert!(harness.get_by_label("JSON").accesskit_node().is_disabled());
+
+    harness.get_by_label("doc").click();
+    harness.run();
+    assert!(is_highlighted(&harness, "JSON"));
+    assert!(!harness.get_by_label("JSON").accesskit_node().is_disabled());
 }
 
 #[test]

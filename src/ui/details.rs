@@ -142,8 +142,18 @@ impl DetailsPanel {
         };
         ui.horizontal(|ui| {
             ui.strong("Payload");
+            // The highlighted mode is the one shown: JSON chosen for an Influx line shows text,
+            // and saying "JSON" there would be wrong. The choice itself is kept for the next
+            // payload that is JSON.
+            let shown = view.effective_mode(self.mode);
             for mode in ViewMode::ALL {
-                ui.selectable_value(&mut self.mode, mode, mode.label());
+                let possible = view.effective_mode(mode) == mode;
+                let button = ui
+                    .add_enabled(possible, egui::Button::selectable(shown == mode, mode.label()))
+                    .on_disabled_hover_text(unavailable_reason(mode));
+                if button.clicked() {
+                    self.mode = mode;
+                }
             }
             if ui.button("Copy payload").clicked() {
                 let text = match std::str::from_utf8(&message.payload) {
@@ -389,6 +399,14 @@ fn diff_lines_ui(ui: &mut egui::Ui, lines: &[DiffLine]) {
                 ui.add(egui::Label::new(text).extend());
             }
         });
+}
+
+/// Why a payload view mode is greyed out for the shown payload.
+fn unavailable_reason(mode: ViewMode) -> &'static str {
+    match mode {
+        ViewMode::Json => "This payload is not JSON.",
+        ViewMode::Text | ViewMode::Hex => "This payload is not valid UTF-8 text.",
+    }
 }
 
 #[cfg(test)]
