@@ -149,7 +149,10 @@ impl DetailsPanel {
             for mode in ViewMode::ALL {
                 let possible = view.effective_mode(mode) == mode;
                 let button = ui
-                    .add_enabled(possible, egui::Button::selectable(shown == mode, mode.label()))
+                    .add_enabled(
+                        possible,
+                        egui::Button::selectable(shown == mode, mode.label()),
+                    )
                     .on_disabled_hover_text(unavailable_reason(mode));
                 if button.clicked() {
                     self.mode = mode;
