@@ -72,11 +72,12 @@ pub struct Cli {
     #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(MIN_MEMORY_BUDGET_MIB..))]
     pub memory_budget: Option<u64>,
 
-    /// Folder for profiles.toml and settings.toml instead of the platform config folder.
+    /// Folder for profiles.toml, settings.toml, the audit log and the window state instead of
+    /// the platform folders.
     #[arg(long, value_name = "DIR")]
     pub config_dir: Option<PathBuf>,
 
-    /// Headless commands (none yet; reserved so they can be added without breaking options).
+    /// A command that runs without a window; none opens the window.
     #[command(subcommand)]
     pub command: Option<Command>,
 }

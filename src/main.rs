@@ -25,10 +25,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let native = eframe::NativeOptions {
-        viewport: viewport(),
-        ..eframe::NativeOptions::default()
-    };
+    let native = native_options(&cli);
     let result = eframe::run_native(
         "TopicScope",
         native,
@@ -106,6 +103,16 @@ fn app_options(cli: &Cli) -> Result<AppOptions, CliError> {
     })
 }
 
+fn native_options(cli: &Cli) -> eframe::NativeOptions {
+    eframe::NativeOptions {
+        viewport: viewport(),
+        // With --config-dir, everything the app writes stays in that folder (a second
+        // installation, a test): the window state too, not the OS data folder.
+        persistence_path: cli.config_dir.as_ref().map(|dir| dir.join("window-state")),
+        ..eframe::NativeOptions::default()
+    }
+}
+
 fn viewport() -> egui::ViewportBuilder {
     let viewport = egui::ViewportBuilder::default()
         .with_title("TopicScope")
@@ -118,5 +125,23 @@ fn viewport() -> egui::ViewportBuilder {
             tracing::warn!("window icon not loaded: {error}");
             viewport
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+
+    #[test]
+    fn with_a_config_dir_the_window_state_is_kept_there_too() {
+        let cli = Cli::parse_from(["topicscope", "--config-dir", "/tmp/ts-config"]);
+        assert_eq!(
+            native_options(&cli).persistence_path,
+            Some(PathBuf::from("/tmp/ts-config/window-state"))
+        );
+        let default = Cli::parse_from(["topicscope"]);
+        assert_eq!(native_options(&default).persistence_path, None);
     }
 }

@@ -2,7 +2,7 @@
 //! `META/…` (reference §5.3) and SWOP control messages on `CONTROLS/…` (§5.4). Only what the
 //! specification confirms is checked strictly; everything else is shown, not refused.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// First topic level of metadata messages.
 pub const META_PREFIX: &str = "META";
@@ -133,44 +133,14 @@ pub struct SwopSummary {
     pub priority: Option<i64>,
     /// Acknowledgement outcome: `state` (`written`, `failed`, …) or `success`.
     pub outcome: Option<String>,
-    /// Deviations from the confirmed parts of the protocol, most important first.
-    pub problems: Vec<SwopProblem>,
 }
 
-/// A deviation from the confirmed parts of SWOP.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SwopProblem {
-    #[error("SWOP types are upper case: `{0}` should be `{upper}`", upper = .0.to_uppercase())]
-    LowerCaseType(String),
-    #[error("`{0}` is not a SWOP message type")]
-    UnknownType(String),
-    #[error("`swop_version` is missing")]
-    MissingVersion,
-    #[error("`swop_version` must be a string")]
-    VersionNotText,
-    #[error("{message_type} needs `{field}`")]
-    MissingField {
-        message_type: &'static str,
-        field: &'static str,
-    },
-    #[error("`{field}` must be {expected}")]
-    WrongType {
-        field: &'static str,
-        expected: &'static str,
-    },
-    #[error("priority {0} is outside the BACnet range 1 to 16")]
-    PriorityOutOfRange(i64),
-    #[error(
-        "value `{0}` has a decimal comma; SWOP requires a decimal point, the edge device will refuse it"
-    )]
-    DecimalComma(String),
-}
-
-/// Recognises a SWOP message: `None` unless it is a JSON object with a string `type`.
+/// Summarises a SWOP message for its one-line preview: `None` unless it is a JSON object with a
+/// string `type`. Whether it is valid is for [`super::swop::parse_value`] to say.
 pub fn recognize_swop(document: &Value) -> Option<SwopSummary> {
     let members = document.as_object()?;
     let message_type = members.get("type")?.as_str()?.to_owned();
-    let mut summary = SwopSummary {
+    Some(SwopSummary {
         swop_version: members.get("swop_version").and_then(version_text),
         reference: members.get("reference").map(scalar_text),
         datapoint: members.get("datapoint").map(scalar_text),
@@ -181,98 +151,7 @@ pub fn recognize_swop(document: &Value) -> Option<SwopSummary> {
             .or_else(|| members.get("success"))
             .map(scalar_text),
         message_type,
-        problems: Vec::new(),
-    };
-    summary.problems = swop_problems(&summary.message_type, members);
-    Some(summary)
-}
-
-fn swop_problems(message_type: &str, members: &Map<String, Value>) -> Vec<SwopProblem> {
-    let mut problems = Vec::new();
-    if !SWOP_MESSAGE_TYPES.contains(&message_type) {
-        if SWOP_MESSAGE_TYPES.contains(&message_type.to_uppercase().as_str()) {
-            problems.push(SwopProblem::LowerCaseType(message_type.to_owned()));
-        } else {
-            problems.push(SwopProblem::UnknownType(message_type.to_owned()));
-        }
-    }
-    match members.get("swop_version") {
-        None => problems.push(SwopProblem::MissingVersion),
-        Some(Value::String(_) | Value::Number(_)) => {}
-        Some(_) => problems.push(SwopProblem::VersionNotText),
-    }
-    if message_type == "NEWSPT" {
-        newspt_problems(members, &mut problems);
-    }
-    problems
-}
-
-/// The NEWSPT field table is the one part of SWOP that is fully confirmed.
-fn newspt_problems(members: &Map<String, Value>, problems: &mut Vec<SwopProblem>) {
-    const NEWSPT: &str = "NEWSPT";
-    match members.get("datapoint") {
-        None => problems.push(SwopProblem::MissingField {
-            message_type: NEWSPT,
-            field: "datapoint",
-        }),
-        Some(Value::String(_)) => {}
-        Some(_) => problems.push(SwopProblem::WrongType {
-            field: "datapoint",
-            expected: "a string",
-        }),
-    }
-    match members.get("value") {
-        None => problems.push(SwopProblem::MissingField {
-            message_type: NEWSPT,
-            field: "value",
-        }),
-        Some(Value::String(text)) if looks_like_decimal_comma(text) => {
-            problems.push(SwopProblem::DecimalComma(text.clone()));
-        }
-        Some(Value::Bool(_) | Value::Number(_) | Value::String(_)) => {}
-        Some(_) => problems.push(SwopProblem::WrongType {
-            field: "value",
-            expected: "a boolean, number or string",
-        }),
-    }
-    match members.get("priority") {
-        None => {}
-        Some(priority) => match priority.as_i64() {
-            Some(level) if BACNET_PRIORITIES.contains(&level) => {}
-            Some(level) => problems.push(SwopProblem::PriorityOutOfRange(level)),
-            None => problems.push(SwopProblem::WrongType {
-                field: "priority",
-                expected: "an integer",
-            }),
-        },
-    }
-    for field in ["acknowledge", "dry_run"] {
-        if members.get(field).is_some_and(|flag| !flag.is_boolean()) {
-            problems.push(SwopProblem::WrongType {
-                field,
-                expected: "true or false",
-            });
-        }
-    }
-    if members
-        .get("reference")
-        .is_some_and(|reference| !reference.is_string())
-    {
-        problems.push(SwopProblem::WrongType {
-            field: "reference",
-            expected: "a string",
-        });
-    }
-}
-
-/// `15,3` or `-0,5`: digits, one comma, digits.
-fn looks_like_decimal_comma(text: &str) -> bool {
-    let unsigned = text.trim().trim_start_matches('-');
-    let Some((whole, fraction)) = unsigned.split_once(',') else {
-        return false;
-    };
-    let digits = |part: &str| !part.is_empty() && part.bytes().all(|byte| byte.is_ascii_digit());
-    digits(whole) && digits(fraction)
+    })
 }
 
 impl SwopSummary {
@@ -376,7 +255,6 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(summary.preview(), "NEWSPT datapoint=RTs value=20.5 prio 13");
-        assert!(summary.problems.is_empty());
     }
 
     #[test]
@@ -392,64 +270,6 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(summary.swop_version.as_deref(), Some("0.1"));
-        assert!(summary.problems.is_empty());
-    }
-
-    #[test]
-    fn confirmed_newspt_rules_are_checked() {
-        let problems = |text: &str| recognize_swop(&json(text)).unwrap().problems;
-        assert_eq!(
-            problems(r#"{"type":"newspt","swop_version":"0.2"}"#)[0],
-            SwopProblem::LowerCaseType("newspt".to_owned())
-        );
-        assert_eq!(
-            problems(r#"{"type":"NEWSETPOINT","swop_version":"0.2"}"#),
-            vec![SwopProblem::UnknownType("NEWSETPOINT".to_owned())]
-        );
-        assert_eq!(
-            problems(r#"{"type":"NEWSPT","datapoint":"x","value":1}"#),
-            vec![SwopProblem::MissingVersion]
-        );
-        assert_eq!(
-            problems(r#"{"type":"NEWSPT","swop_version":"0.2","datapoint":"x"}"#),
-            vec![SwopProblem::MissingField {
-                message_type: "NEWSPT",
-                field: "value"
-            }]
-        );
-        assert!(matches!(
-            problems(r#"{"type":"NEWSPT","swop_version":"0.2","datapoint":"x","value":{"v":1}}"#)
-                [0],
-            SwopProblem::WrongType { field: "value", .. }
-        ));
-        assert!(matches!(
-            problems(
-                r#"{"type":"NEWSPT","swop_version":"0.2","datapoint":"x","value":1,"priority":"13"}"#
-            )[0],
-            SwopProblem::WrongType {
-                field: "priority",
-                ..
-            }
-        ));
-        assert_eq!(
-            problems(
-                r#"{"type":"NEWSPT","swop_version":"0.2","datapoint":"x","value":1,"priority":17}"#
-            ),
-            vec![SwopProblem::PriorityOutOfRange(17)]
-        );
-        assert!(matches!(
-            problems(
-                r#"{"type":"NEWSPT","swop_version":"0.2","datapoint":"x","value":1,"acknowledge":"true"}"#
-            )[0],
-            SwopProblem::WrongType {
-                field: "acknowledge",
-                ..
-            }
-        ));
-        assert_eq!(
-            problems(r#"{"type":"NEWSPT","swop_version":"0.2","datapoint":"x","value":"15,3"}"#),
-            vec![SwopProblem::DecimalComma("15,3".to_owned())]
-        );
     }
 
     #[test]
@@ -457,13 +277,5 @@ mod tests {
         assert!(recognize_swop(&json(r#"{"swop_version":"0.2"}"#)).is_none());
         assert!(recognize_swop(&json(r#"{"type":1}"#)).is_none());
         assert!(recognize_swop(&json(r#"[{"type":"NEWSPT"}]"#)).is_none());
-    }
-
-    #[test]
-    fn problems_read_as_advice() {
-        assert_eq!(
-            SwopProblem::LowerCaseType("newspt".to_owned()).to_string(),
-            "SWOP types are upper case: `newspt` should be `NEWSPT`"
-        );
     }
 }

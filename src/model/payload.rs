@@ -19,6 +19,7 @@ use super::influx::{self, FieldValue, InfluxError};
 use super::json_values;
 use super::legacy;
 use super::message::Nanos;
+use super::swop;
 
 /// What a payload was recognised as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -259,14 +260,7 @@ fn decode_controls(text: &str) -> Decoded {
         };
         return decode_json_or_text(text).with_problem(why);
     };
-    let problem = (!summary.problems.is_empty()).then(|| {
-        summary
-            .problems
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("; ")
-    });
+    let problem = swop_problem(&document);
     Decoded {
         format: PayloadFormat::Swop,
         preview: one_line_preview(&summary.preview()),
@@ -277,6 +271,23 @@ fn decode_controls(text: &str) -> Decoded {
         problem,
         aedifion: SwopFacts::from_document(&document)
             .map(|facts| Box::new(AedifionFacts::Swop(facts))),
+    }
+}
+
+/// What the strict SWOP validator (the one the composer and `topicscope setpoint` use) says about
+/// a message: its refusal, or its remarks; `None` for a clean message.
+fn swop_problem(document: &serde_json::Value) -> Option<String> {
+    match swop::parse_value(document) {
+        Err(error) => Some(error.to_string()),
+        Ok(message) if message.notes().is_empty() => None,
+        Ok(message) => Some(
+            message
+                .notes()
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
     }
 }
 
@@ -731,6 +742,36 @@ mod tests {
             ValueKey::JsonPath("value".to_owned())
         );
         assert_eq!(decoded.problem, None);
+    }
+
+    #[test]
+    fn controls_problems_are_the_strict_validators_refusals_and_remarks() {
+        let problem = |payload: &str| {
+            Decoded::from_payload("CONTROLS/lbg01/proj", payload.as_bytes())
+                .problem
+                .unwrap_or_default()
+        };
+        let out_of_range = problem(
+            r#"{"type":"NEWSPT","swop_version":"0.2","datapoint":"x","value":1,"priority":17}"#,
+        );
+        assert_eq!(
+            out_of_range,
+            "invalid NEWSPT: `priority` 17 is outside the BACnet range 1 to 16"
+        );
+        // The same sentence the composer and `topicscope setpoint` give for the message.
+        let strict = swop::parse(
+            br#"{"type":"NEWSPT","swop_version":"0.2","datapoint":"x","value":1,"priority":17}"#,
+        );
+        assert_eq!(strict.unwrap_err().to_string(), out_of_range);
+        assert!(problem(r#"{"type":"newspt","swop_version":"0.2"}"#).contains("upper case"));
+        assert!(
+            problem(r#"{"type":"NEWSPT","swop_version":"0.2","datapoint":"x","value":"15,3"}"#)
+                .contains("decimal comma")
+        );
+        assert_eq!(
+            problem(r#"{"type":"ACKSPT","swop_version":"0.2","reference":"r","state":"written"}"#),
+            ""
+        );
     }
 
     #[test]

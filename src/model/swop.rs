@@ -137,6 +137,15 @@ impl SwopMessage {
         }
     }
 
+    /// Remarks of the lenient decoding that do not make the message invalid.
+    pub fn notes(&self) -> &[SwopNote] {
+        match self {
+            SwopMessage::NewSetpoint(setpoint) => &setpoint.notes,
+            SwopMessage::Acknowledgement(ack) => &ack.notes,
+            SwopMessage::Other(other) => &other.notes,
+        }
+    }
+
     /// `swop_version`, as text.
     pub fn swop_version(&self) -> &str {
         match self {
