@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system programs the tests drive, when they are missing (fresh Debian/Ubuntu):
 # Mosquitto (+ clients) for the real-broker tests, Xvfb/xdotool/ImageMagick for the real-window
-# tests and screenshots, openssl for generating test certificates. Does nothing when all are present.
+# tests and screenshots, openssl for generating test certificates, GNU time and python3 for the
+# benchmark. Does nothing when all are present.
 set -euo pipefail
 
 need=()
@@ -13,6 +14,9 @@ command -v import >/dev/null 2>&1 || need+=(imagemagick)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v cc >/dev/null 2>&1 || need+=(build-essential)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+# For scripts/bench.sh: GNU time (CPU seconds, peak RSS) and python3 (its report).
+[ -x /usr/bin/time ] || need+=(time)
+command -v python3 >/dev/null 2>&1 || need+=(python3)
 
 [ ${#need[@]} -eq 0 ] && exit 0
 
