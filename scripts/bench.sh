@@ -13,6 +13,10 @@
 #   3. soak: headless at a steady rate over many topics; RSS sampled at start, middle and end.
 #   4. start-up: the window with --demo: time to the first frame and to the first data.
 # Every count below can be overridden from the environment (MESSAGES=200000 scripts/bench.sh).
+# A section is skipped by setting its size to nothing or 0: LOADS="" (ingest), SCALE_TOPICS=0,
+# SOAK_SECS=0; start-up runs only with the window in CLIENTS. SOAK_BUDGET_MIB=64 runs the soak with
+# another memory budget than the default (512 MiB). TOPICSCOPE_BIN=/path/to/topicscope measures that
+# binary instead of building this checkout.
 # Needs: cargo, mosquitto + mosquitto_sub, Xvfb + xdotool (for the window), python3, GNU time.
 set -euo pipefail
 
@@ -20,11 +24,11 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
 if [[ "${1:-}" == "--quick" ]]; then
-    : "${MESSAGES:=100000}" "${LOADS:=1000 10000}" "${SCALE_TOPICS:=100000}"
+    : "${MESSAGES:=100000}" "${LOADS=1000 10000}" "${SCALE_TOPICS:=100000}"
     : "${SOAK_SECS:=30}" "${SCALE_INGEST_SECS:=5}"
 fi
 MESSAGES=${MESSAGES:-1000000}
-LOADS=${LOADS:-"1000 100000"}
+LOADS=${LOADS-"1000 100000"}
 QOS_LEVELS=${QOS_LEVELS:-"0 1"}
 CLIENTS=${CLIENTS:-"mosquitto_sub headless gui"}
 SCALE_TOPICS=${SCALE_TOPICS:-1000000}
@@ -33,6 +37,7 @@ SCALE_INGEST_SECS=${SCALE_INGEST_SECS:-10}
 SOAK_SECS=${SOAK_SECS:-600}
 SOAK_RATE=${SOAK_RATE:-20000}
 SOAK_TOPICS=${SOAK_TOPICS:-10000}
+SOAK_BUDGET_MIB=${SOAK_BUDGET_MIB:-}
 DISPLAY_NUMBER=${DISPLAY_NUMBER:-57}
 OUTPUT=${OUTPUT:-BENCHMARKS.md}
 # Longest any single client may take to receive one load.
@@ -91,7 +96,8 @@ def soak(path, publish_path, secs, soak_rate, topics, samples):
         "published_per_sec": p["messages_per_sec"], "received": d["messages_received"],
         "dropped": d["messages_dropped"], "rss_samples_kib": json.loads(samples),
         "peak_rss_bytes": d["peak_rss_bytes"], "bytes_held": d["bytes_held"],
-        "history_evicted": d["history_evicted"], "budget_bytes": d["memory_budget_bytes"]}))
+        "history_evicted": d["history_evicted"], "budget_bytes": d["memory_budget_bytes"],
+        "store_target_bytes": d.get("store_target_bytes"), "rss_limit_bytes": d.get("rss_limit_bytes")}))
 
 
 def startup(path):
@@ -199,6 +205,9 @@ def report(results_path, output, machine_path, parameters):
                 f"{mib(r['peak_rss_bytes'])}; the store's estimate at the end {mib(r['bytes_held'])} of a "
                 f"{mib(r['budget_bytes'])} budget (target, peak RSS within the budget: "
                 f"{ok(r['peak_rss_bytes'] <= r['budget_bytes'])}).")
+            if r.get("store_target_bytes"):
+                out(f"The process's RSS was over its share of the budget ({mib(r['rss_limit_bytes'])}, the rest is "
+                    f"room for the inbox): the store was held to {mib(r['store_target_bytes'])}.")
             out("RSS samples (s: KiB): " + ", ".join(f"{s}: {k:,}" for s, k in samples))
             out("")
     starts = [r for r in results if r["scenario"] == "startup"]
@@ -239,9 +248,15 @@ COMMANDS[sys.argv[1]](*sys.argv[2:])
 PYTHON
 }
 
-echo "== building (release)"
-cargo build --release --quiet
-BIN="$ROOT/target/release/topicscope"
+if [[ -n "${TOPICSCOPE_BIN:-}" ]]; then
+    # Another build (e.g. a copy of an older one, to compare before and after a change).
+    BIN=$TOPICSCOPE_BIN
+    echo "== using $BIN"
+else
+    echo "== building (release)"
+    cargo build --release --quiet
+    BIN="$ROOT/target/release/topicscope"
+fi
 MOSQUITTO=$(command -v mosquitto)
 
 WORK=$(mktemp -d /tmp/topicscope-bench.XXXXXX)
@@ -399,6 +414,7 @@ for topics in $LOADS; do
 done
 
 # ---------------------------------------------------------------- 2. scale
+if (( SCALE_TOPICS > 0 )); then
 echo "== 2. scale: $SCALE_TOPICS retained topics"
 dir="$WORK/scale"
 mkdir -p "$dir"
@@ -444,12 +460,15 @@ if [[ " $CLIENTS " == *" gui "* ]]; then
     record "$(python3 "$HELPER" scale-gui "$dir/gui.json" "$SCALE_TOPICS" "$SCALE_INGEST_RATE" "$WORK/publish.json")"
     tail -n 1 "$RESULTS"
 fi
+fi
 
 # ---------------------------------------------------------------- 3. soak
-echo "== 3. soak: $SOAK_SECS s at $SOAK_RATE msg/s over $SOAK_TOPICS topics"
+if (( SOAK_SECS > 0 )); then
+echo "== 3. soak: $SOAK_SECS s at $SOAK_RATE msg/s over $SOAK_TOPICS topics${SOAK_BUDGET_MIB:+, budget $SOAK_BUDGET_MIB MiB}"
 dir="$WORK/soak"
 mkdir -p "$dir"
 "$BIN" headless --url "$URL" -s 'lbg01/soak/#' --duration $((SOAK_SECS + 5)) \
+    ${SOAK_BUDGET_MIB:+--memory-budget "$SOAK_BUDGET_MIB"} \
     --stats-json "$dir/stats.json" --ready-file "$dir/ready" > /dev/null &
 soak_pid=$!
 PIDS+=("$soak_pid")
@@ -471,6 +490,7 @@ wait_pid "$pub_pid" $((SOAK_SECS + 60)) || true
 wait_pid "$soak_pid" 60 || true
 record "$(python3 "$HELPER" soak "$dir/stats.json" "$dir/publish.json" "$SOAK_SECS" "$SOAK_RATE" "$SOAK_TOPICS" "[$(IFS=,; echo "${samples[*]}")]")"
 tail -n 1 "$RESULTS"
+fi
 
 # ---------------------------------------------------------------- 4. start-up
 if [[ " $CLIENTS " == *" gui "* ]]; then
@@ -504,6 +524,10 @@ MACHINE="$WORK/machine.txt"
     echo "Date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 } > "$MACHINE"
 python3 "$HELPER" report "$RESULTS" "$OUTPUT" "$MACHINE" \
-    "MESSAGES=$MESSAGES LOADS='$LOADS' QOS_LEVELS='$QOS_LEVELS' CLIENTS='$CLIENTS' SCALE_TOPICS=$SCALE_TOPICS SCALE_INGEST_RATE=$SCALE_INGEST_RATE SCALE_INGEST_SECS=$SCALE_INGEST_SECS SOAK_SECS=$SOAK_SECS SOAK_RATE=$SOAK_RATE SOAK_TOPICS=$SOAK_TOPICS"
-cp "$RESULTS" "$ROOT/target/bench-results.jsonl"
-echo "== wrote $OUTPUT (raw results: target/bench-results.jsonl)"
+    "MESSAGES=$MESSAGES LOADS='$LOADS' QOS_LEVELS='$QOS_LEVELS' CLIENTS='$CLIENTS' SCALE_TOPICS=$SCALE_TOPICS SCALE_INGEST_RATE=$SCALE_INGEST_RATE SCALE_INGEST_SECS=$SCALE_INGEST_SECS SOAK_SECS=$SOAK_SECS SOAK_RATE=$SOAK_RATE SOAK_TOPICS=$SOAK_TOPICS${SOAK_BUDGET_MIB:+ SOAK_BUDGET_MIB=$SOAK_BUDGET_MIB}"
+# The raw results go next to the report (target/ for BENCHMARKS.md), so a trial run with
+# OUTPUT=/tmp/x.md leaves the last full run's results alone.
+RAW="$ROOT/target/bench-results.jsonl"
+if [[ "$OUTPUT" != BENCHMARKS.md ]]; then RAW="${OUTPUT%.md}-results.jsonl"; fi
+cp "$RESULTS" "$RAW"
+echo "== wrote $OUTPUT (raw results: $RAW)"

@@ -202,6 +202,8 @@ pub struct TopicScopeApp {
     profile_editor: ProfilesPanel,
     secrets: Arc<dyn SecretBackend>,
     top_bar: TopBar,
+    /// Holds the store below the memory budget measured on the whole process (once per second).
+    memory_governor: crate::sysinfo::MemoryGovernor,
     settings_window: SettingsWindow,
     profile_editor_open: bool,
     password_prompt: Option<PasswordPrompt>,
@@ -263,6 +265,7 @@ impl TopicScopeApp {
             settings,
             profile_editor: ProfilesPanel::new(profiles, shared),
             secrets,
+            memory_governor: crate::sysinfo::MemoryGovernor::new(),
             top_bar,
             settings_window: SettingsWindow::default(),
             profile_editor_open: false,
@@ -321,6 +324,14 @@ impl TopicScopeApp {
 
     /// The profile of the current (or last) connection.
     pub fn connected_profile(&self) -> Option<&Profile> {
+        let inbox_capacity = self
+            .connection
+            .as_ref()
+            .map_or(self.settings.inbox_capacity_messages, |connection| {
+                connection.inbox.capacity()
+            });
+        self.memory_governor
+            .tick(self.explorer.store_mut(), inbox_capacity);
         self.connection
             .as_ref()
             .map(|connection| &connection.profile)
@@ -547,7 +558,10 @@ impl TopicScopeApp {
         if !same_profile {
             self.explorer.clear();
         }
-        let inbox = Inbox::new(self.settings.inbox_capacity_messages);
+        let inbox = Inbox::new(crate::model::memory_budget::inbox_capacity_for_budget(
+            self.settings.inbox_capacity_messages,
+            self.explorer.store().limits().memory_budget_bytes as u64,
+        ));
         let waker_ctx = ctx.clone();
         inbox.set_waker(Box::new(move || {
             waker_ctx.request_repaint_after(WAKE_REPAINT_DELAY)

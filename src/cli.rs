@@ -68,7 +68,8 @@ pub struct Cli {
     #[arg(long)]
     pub demo: bool,
 
-    /// Memory the message store may use, in MiB (at least 16; default from settings, 512).
+    /// Memory budget of the process, in MiB: over it, the oldest history goes first (at least 16;
+    /// default from settings, 512).
     #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(MIN_MEMORY_BUDGET_MIB..))]
     pub memory_budget: Option<u64>,
 

@@ -10,4 +10,5 @@ pub mod demo;
 pub mod model;
 pub mod mqtt;
 pub mod secrets;
+pub mod sysinfo;
 pub mod ui;

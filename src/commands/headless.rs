@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use crate::app::drain_inbox;
 use crate::cli::Cli;
+use crate::model::memory_budget::inbox_capacity_for_budget;
 use crate::model::message::{Message, Nanos, Qos, now_nanos};
 use crate::model::payload::{PayloadFormat, ValueKey};
 use crate::model::profile::{Profile, Subscription, check_topic_filter, url_to_profile};
@@ -23,6 +24,7 @@ use crate::mqtt::{
     ConnectParams, ConnectionState, ConnectionStatus, Inbox, SubscriptionState, WorkerCommand,
     WorkerHandle,
 };
+use crate::sysinfo::MemoryGovernor;
 
 /// Time spent applying messages before the loop looks at the clock and the stop conditions.
 const DRAIN_BUDGET: Duration = Duration::from_millis(50);
@@ -57,7 +59,8 @@ pub struct HeadlessArgs {
     /// Write the store (every topic, its count, latest payload preview, datapoint) as JSON.
     #[arg(long, value_name = "FILE")]
     pub dump: Option<PathBuf>,
-    /// Memory the message store may use, in MiB (default from settings, 512).
+    /// Memory budget of the process, in MiB: over it, the oldest history goes first (default
+    /// from settings, 512).
     #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(crate::model::settings::MIN_MEMORY_BUDGET_MIB..))]
     pub memory_budget: Option<u64>,
     /// Create this (empty) file once every subscription is granted, so a script knows when to
@@ -161,6 +164,11 @@ pub struct HeadlessStats {
     pub rss_before_bytes: Option<u64>,
     /// Resident memory at the end.
     pub rss_bytes: Option<u64>,
+    /// The estimate the store was held to at the end, when the process's RSS forced it below
+    /// the budget (`None`: the budget itself).
+    pub store_target_bytes: Option<u64>,
+    /// RSS the process is kept under outside an inbox flood (the budget less the inbox's room).
+    pub rss_limit_bytes: u64,
     /// Highest resident memory of the run.
     pub peak_rss_bytes: Option<u64>,
     /// CPU seconds the process used (user + system).
@@ -207,7 +215,11 @@ fn ingest(
 ) -> Result<HeadlessStats, HeadlessError> {
     let rss_before = process_memory();
     let wake = Arc::new(Wake::default());
-    let inbox = Inbox::new(settings.inbox_capacity_messages);
+    let inbox = Inbox::new(inbox_capacity_for_budget(
+        settings.inbox_capacity_messages,
+        store.limits().memory_budget_bytes as u64,
+    ));
+    let mut memory_governor = MemoryGovernor::new();
     let waker = wake.clone();
     inbox.set_waker(Box::new(move || waker.notify()));
     let params = ConnectParams {
@@ -229,6 +241,7 @@ fn ingest(
         if let Some(count) = args.count
             && inbox_stats.received >= count
             && inbox_stats.pending == 0
+        memory_governor.tick(store, inbox.capacity());
         {
             all_processed_at_nanos = Some(now_nanos());
             break "count";
@@ -294,6 +307,8 @@ fn ingest(
         cpu_secs: process_cpu_secs(),
         elapsed_secs,
         first_message_at_nanos: first,
+        store_target_bytes: store.budget_reading().store_target_bytes,
+        rss_limit_bytes: store.budget_reading().rss_limit_bytes,
         last_message_at_nanos: last,
         first_to_last_secs,
         messages_per_sec: first_to_last_secs

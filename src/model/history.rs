@@ -108,6 +108,20 @@ impl History {
         self.messages.is_empty()
     }
 
+    /// Message slots allocated (held messages included); the store counts the spare ones.
+    pub fn capacity(&self) -> usize {
+        self.messages.capacity()
+    }
+
+    /// Gives spare slots back once at most a quarter of them is used (after the memory budget
+    /// evicted most of a busy topic's history), keeping room for twice the messages held.
+    pub fn shrink_if_sparse(&mut self) {
+        let held = self.messages.len();
+        if self.messages.capacity() > 4 && held * 4 <= self.messages.capacity() {
+            self.messages.shrink_to(held * 2);
+        }
+    }
+
     /// Payload bytes held.
     pub fn payload_bytes(&self) -> usize {
         self.payload_bytes

@@ -13,6 +13,7 @@ pub mod history;
 pub mod influx;
 pub mod json_values;
 pub mod legacy;
+pub mod memory_budget;
 pub mod message;
 pub mod meta;
 pub mod natural;

@@ -16,6 +16,7 @@ use bytes::Bytes;
 
 use super::datapoints::Datapoints;
 use super::history::{EvictOldest, HistoryLimits, Trimmed, estimated_message_bytes};
+use super::memory_budget::BudgetReading;
 use super::message::{Message, Nanos, Qos};
 use super::payload::ValueKey;
 use super::rates::{RankBy, Ranking, RateWindow, Rates};
@@ -154,6 +155,13 @@ pub struct Store {
     rates: Rates,
     /// aedifion datapoints, names, metadata, staleness and the controls timeline.
     datapoints: Datapoints,
+    /// Messages held in all histories (for the typical message size and the spare ring slots).
+    messages_held: usize,
+    /// Message slots the history rings have allocated (held messages included).
+    ring_slots: usize,
+    /// The process-level correction of the budget (see `memory_budget.rs`): the estimate the
+    /// store is held to when the process is over its budget, and the RSS that caused it.
+    budget_reading: BudgetReading,
 }
 
 impl Store {
@@ -364,6 +372,44 @@ impl Store {
         &self.stats
     }
 
+    /// The estimate the store evicts down to: the memory budget, or less while the process is
+    /// over its budget (see [`Store::set_memory_target_bytes`]).
+    pub fn memory_target_bytes(&self) -> usize {
+        let budget = self.limits.memory_budget_bytes;
+        self.budget_reading
+            .store_target_bytes
+            .map_or(budget, |target| {
+                usize::try_from(target).unwrap_or(budget).min(budget)
+            })
+    }
+
+    /// Holds the store's estimate to `target_bytes` (never above the budget; `None`: the budget).
+    /// Evicts at once if the store holds more.
+    pub fn set_memory_target_bytes(&mut self, target_bytes: Option<usize>) {
+        self.budget_reading.store_target_bytes = target_bytes.map(|target| target as u64);
+        self.enforce_memory_budget();
+    }
+
+    /// Records the memory controller's reading (process RSS and the target derived from it)
+    /// and applies its target.
+    pub fn record_budget_reading(&mut self, reading: BudgetReading) {
+        self.budget_reading = reading;
+        self.enforce_memory_budget();
+    }
+
+    /// The last process-memory reading (default until the app first samples RSS).
+    pub fn budget_reading(&self) -> BudgetReading {
+        self.budget_reading
+    }
+
+    /// Average estimated bytes of a held message (a default before the first message), to size
+    /// the headroom a full inbox needs.
+    pub fn typical_message_bytes(&self) -> usize {
+        self.message_bytes
+            .checked_div(self.messages_held)
+            .unwrap_or(super::memory_budget::DEFAULT_MESSAGE_BYTES)
+    }
+
     /// Forgets every topic and series (e.g. when connecting elsewhere). Limits stay.
     pub fn clear(&mut self) {
         let limits = std::mem::take(&mut self.limits);
@@ -422,7 +468,10 @@ impl Store {
             self.eviction_queue
                 .push_back(QueuedMessage { node, sequence });
         }
+        let slots_before = state.history.capacity();
         let (sequence, trimmed) = state.history.push(message, history_limits);
+        self.ring_slots = self.ring_slots - slots_before + state.history.capacity();
+        self.messages_held += 1;
         state.message_count += 1;
         state.changed_at_nanos = state.changed_at_nanos.max(received_at_nanos);
         self.eviction_queue
@@ -435,6 +484,7 @@ impl Store {
     /// Books messages the per-topic limits dropped (their queue entries became stale).
     fn account_trimmed(&mut self, trimmed: Trimmed) {
         self.stats.history_evicted += trimmed.messages;
+        self.messages_held -= trimmed.messages as usize;
         self.message_bytes -= trimmed.held_bytes;
         self.stale_queue_entries += trimmed.messages as usize;
         self.update_bytes_held();
@@ -442,7 +492,8 @@ impl Store {
 
     /// Drops the oldest history entries across all topics while over the memory budget.
     fn enforce_memory_budget(&mut self) {
-        while self.stats.bytes_held > self.limits.memory_budget_bytes as u64 {
+        let target_bytes = self.memory_target_bytes() as u64;
+        while self.stats.bytes_held > target_bytes {
             let Some(queued) = self.eviction_queue.pop_front() else {
                 break;
             };
@@ -457,6 +508,11 @@ impl Store {
                 EvictOldest::Evicted { held_bytes } => {
                     self.stats.history_evicted += 1;
                     self.message_bytes -= held_bytes;
+                    self.messages_held -= 1;
+                    // Give the ring's spare slots back once it is mostly empty.
+                    let slots_before = state.history.capacity();
+                    state.history.shrink_if_sparse();
+                    self.ring_slots = self.ring_slots - slots_before + state.history.capacity();
                     self.update_bytes_held();
                 }
                 EvictOldest::IsLatest => {
@@ -521,8 +577,20 @@ impl Store {
             + self.tree_bytes
             + self.eviction_queue.len() * QUEUE_ENTRY_BYTES
             + self.stats.series_points as usize * SERIES_POINT_BYTES
-            + self.datapoints.estimated_bytes();
+            + self.datapoints.estimated_bytes()
+            + self.spare_bytes();
         self.stats.bytes_held = bytes as u64;
+    }
+}
+
+impl Store {
+    /// What the estimate's per-item parts leave out, all O(1): allocated but unused slots of the
+    /// history rings, the tree's arena and the eviction queue, and the busiest-topics counters.
+    fn spare_bytes(&self) -> usize {
+        self.ring_slots.saturating_sub(self.messages_held) * size_of::<Message>()
+            + self.tree.spare_bytes()
+            + (self.eviction_queue.capacity() - self.eviction_queue.len()) * QUEUE_ENTRY_BYTES
+            + self.rates.estimated_bytes()
     }
 }
 
@@ -589,10 +657,12 @@ mod tests {
                         .history
                         .iter_oldest_first()
                         .map(estimated_message_bytes)
-                        .sum::<usize>();
+                        .sum::<usize>()
+                    + (state.history.capacity() - state.history.len()) * size_of::<Message>();
             }
         }
-        bytes += store.eviction_queue.len() * QUEUE_ENTRY_BYTES;
+        bytes += store.eviction_queue.capacity() * QUEUE_ENTRY_BYTES;
+        bytes += tree.spare_bytes() + store.rates().estimated_bytes();
         bytes += store
             .series()
             .map(|(_, series)| series.len())
@@ -666,30 +736,107 @@ mod tests {
             }
         }
         assert_eq!(store.stats().history_evicted, 0);
-        // Exactly nine messages must go (each also frees its queue entry): the three oldest rounds.
+        // Room for about eight messages fewer. An evicted message leaves its ring slot and queue
+        // slot allocated (until a ring shrinks), so the exact count depends on the sizes; what
+        // must hold: within the budget, oldest first across topics, every latest kept.
         let message_bytes =
             estimated_message_bytes(store.topic(node(&store, "a")).unwrap().latest());
-        let budget = store.stats().bytes_held as usize - 9 * message_bytes - 1;
+        let budget = store.stats().bytes_held as usize - 8 * message_bytes;
         store.set_limits(Limits {
             memory_budget_bytes: budget,
             ..Limits::default()
         });
         assert!(store.stats().bytes_held <= budget as u64);
-        assert_eq!(store.stats().history_evicted, 9);
-        for topic in ["a", "b", "c"] {
+        let evicted = store.stats().history_evicted as usize;
+        assert!((8..12).contains(&evicted), "{evicted}");
+        // Arrival order is round by round, a, b, c: the first `evicted` are gone, the rest held.
+        for (position, (round, topic)) in (0..5)
+            .flat_map(|round| ["a", "b", "c"].map(|topic| (round, topic)))
+            .enumerate()
+        {
             let history = &store.topic(node(&store, topic)).unwrap().history;
+            let held = history
+                .iter_oldest_first()
+                .any(|m| m.received_at_nanos == round);
+            assert_eq!(held, position >= evicted, "{topic} round {round}");
+        }
+        for topic in ["a", "b", "c"] {
             assert!(
                 latest_payload(&store, topic).starts_with('4'),
                 "latest of {topic} kept"
             );
+        }
+        assert_eq!(store.stats().bytes_held, recomputed_bytes_held(&store));
+    }
+
+    #[test]
+    fn a_lowered_memory_target_evicts_oldest_first_and_never_exceeds_the_budget() {
+        let payload = "x".repeat(1000);
+        let mut store = Store::new(Limits::default());
+        for round in 0..20 {
+            for topic in ["a", "b"] {
+                store.apply(message(topic, &format!("{round}{payload}"), round));
+            }
+        }
+        let held = store.stats().bytes_held as usize;
+        store.set_memory_target_bytes(Some(held / 2));
+        assert_eq!(store.memory_target_bytes(), held / 2);
+        assert!(store.stats().bytes_held as usize <= held / 2);
+        let evicted = store.stats().history_evicted;
+        assert!(evicted > 0);
+        for topic in ["a", "b"] {
+            let history = &store.topic(node(&store, topic)).unwrap().history;
             assert!(
                 history
                     .iter_oldest_first()
-                    .all(|m| m.received_at_nanos >= 3),
-                "oldest went first"
+                    .all(|m| m.received_at_nanos >= 5)
             );
+            assert!(latest_payload(&store, topic).starts_with("19"));
         }
         assert_eq!(store.stats().bytes_held, recomputed_bytes_held(&store));
+        // A target above the budget is the budget; none is the budget too.
+        store.set_memory_target_bytes(Some(usize::MAX));
+        assert_eq!(
+            store.memory_target_bytes(),
+            Limits::default().memory_budget_bytes
+        );
+        store.set_memory_target_bytes(None);
+        assert_eq!(
+            store.memory_target_bytes(),
+            Limits::default().memory_budget_bytes
+        );
+        assert_eq!(store.stats().history_evicted, evicted);
+    }
+
+    #[test]
+    fn evicted_histories_give_their_spare_slots_back() {
+        let mut store = Store::new(Limits::default());
+        for index in 0..100 {
+            store.apply(message("busy", "p", index));
+        }
+        let busy = node(&store, "busy");
+        assert!(store.topic(busy).unwrap().history.capacity() >= 100);
+        store.set_memory_target_bytes(Some(1));
+        let history = &store.topic(busy).unwrap().history;
+        assert_eq!(history.len(), 1);
+        assert!(history.capacity() <= 4, "{}", history.capacity());
+        assert_eq!(store.stats().bytes_held, recomputed_bytes_held(&store));
+    }
+
+    #[test]
+    fn the_typical_message_size_is_the_average_held() {
+        let mut store = Store::new(Limits::default());
+        assert_eq!(store.typical_message_bytes(), 512);
+        store.apply(message("a", "1", 1));
+        store.apply(message("b", &"x".repeat(500), 2));
+        let expected = ["a", "b"]
+            .map(|topic| {
+                estimated_message_bytes(store.topic(node(&store, topic)).unwrap().latest())
+            })
+            .iter()
+            .sum::<usize>()
+            / 2;
+        assert_eq!(store.typical_message_bytes(), expected);
     }
 
     #[test]

@@ -461,6 +461,12 @@ impl TopicTree {
                 Err(position) => self.add_child(current, position, level, depth)?,
             };
         }
+    /// Bytes of node slots the arena has allocated but not used yet (it grows by doubling), for
+    /// the store's memory estimate.
+    pub fn spare_bytes(&self) -> usize {
+        (self.nodes.capacity() - self.nodes.len()) * std::mem::size_of::<Node>()
+    }
+
         // On a collision the first path keeps the slot; the other takes the slow path.
         self.path_index.entry(hash).or_insert(current);
         Some(current)

@@ -131,12 +131,31 @@ fn counters_ui(ui: &mut egui::Ui, status: &StatusView, store: &Store, palette: &
     ui.separator();
     ui.label(format!("Topics: {}", format_count(stats.topics)));
     let budget = store.limits().memory_budget_bytes as u64;
-    ui.label(format!(
-        "Memory: {} of {}",
-        format_bytes(stats.bytes_held),
-        format_bytes(budget)
-    ))
-    .on_hover_text(
-        "Payloads and bookkeeping held by the store, against the memory budget set in the settings",
+    let reading = store.budget_reading();
+    let process = reading.rss_bytes.map_or_else(
+        || "The process's own size is not known on this system: the budget bounds the store's estimate.".to_owned(),
+        |rss| format!("The whole process: {} (measured once per second).", format_bytes(rss)),
     );
 }
+    memory_ui(ui, store, palette);
+}
+
+/// "Memory: held of budget", and while the process's size forces the store below its budget,
+/// that it does so (coloured) and by how much.
+fn memory_ui(ui: &mut egui::Ui, store: &Store, palette: &Palette) {
+    let held = store.stats().bytes_held;
+    let text = format!("Memory: {} of {}", format_bytes(held), format_bytes(budget));
+    if let (Some(target), Some(rss)) = (reading.store_target_bytes, reading.rss_bytes) {
+        ui.colored_label(palette.warning, format!("{text} · budget enforced"))
+            .on_hover_text(format!(
+                "The whole process ({}) was over its share of the {} budget ({}; the rest is room for the inbox), so the store is held to {}: the oldest history goes first, the latest message of every topic is kept (see Evicted).",
+                format_bytes(rss),
+                format_bytes(budget),
+                format_bytes(reading.rss_limit_bytes),
+                format_bytes(target),
+            ));
+    } else {
+        ui.label(text).on_hover_text(format!(
+            "Payloads and bookkeeping held by the store, against the memory budget set in the settings. {process}"
+        ));
+    }

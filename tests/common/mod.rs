@@ -303,7 +303,7 @@ impl Drop for Mosquitto {
 }
 
 /// Mosquitto's path; panics with the fix when it is not installed (tests must not skip silently).
-fn mosquitto_binary() -> PathBuf {
+pub fn mosquitto_binary() -> PathBuf {
     let candidates = [
         PathBuf::from("/usr/sbin/mosquitto"),
         PathBuf::from("/usr/local/sbin/mosquitto"),

@@ -1,0 +1,76 @@
+//! The status bar shows the memory held against the budget, and says so when the process's own
+//! size (RSS) holds the store below its budget.
+
+use bytes::Bytes;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+
+use topicscope::model::format::format_bytes;
+use topicscope::model::memory_budget::BudgetReading;
+use topicscope::model::message::{Message, Qos, now_nanos};
+use topicscope::model::store::{Limits, Store};
+use topicscope::ui::Explorer;
+
+const BUDGET_BYTES: usize = 64 << 20;
+
+fn explorer() -> Explorer {
+    let mut store = Store::new(Limits {
+        memory_budget_bytes: BUDGET_BYTES,
+        ..Limits::default()
+    });
+    store.apply(Message::new(
+        "building/room1/temperature".to_owned(),
+        Bytes::from_static(b"21.5"),
+        Qos::AtMostOnce,
+        false,
+        now_nanos(),
+    ));
+    Explorer::new(store)
+}
+
+fn harness(explorer: Explorer) -> Harness<'static, Explorer> {
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1600.0, 900.0))
+        .build_ui_state(
+            |ui, explorer: &mut Explorer| {
+                explorer.show(ui);
+            },
+            explorer,
+        );
+    harness.run();
+    harness
+}
+
+fn memory_label(explorer: &Explorer) -> String {
+    format!(
+        "Memory: {} of {}",
+        format_bytes(explorer.store().stats().bytes_held),
+        format_bytes(BUDGET_BYTES as u64)
+    )
+}
+
+#[test]
+fn the_status_bar_shows_the_memory_held_against_the_budget() {
+    let explorer = explorer();
+    let label = memory_label(&explorer);
+    let harness = harness(explorer);
+    harness.get_by_label(&label);
+    assert!(
+        harness
+            .query_by_label(&format!("{label} · budget enforced"))
+            .is_none()
+    );
+}
+
+#[test]
+fn the_status_bar_says_when_the_process_size_enforces_the_budget() {
+    let mut explorer = explorer();
+    explorer.store_mut().record_budget_reading(BudgetReading {
+        rss_bytes: Some(80 << 20),
+        store_target_bytes: Some(20 << 20),
+        rss_limit_bytes: 48 << 20,
+    });
+    let label = memory_label(&explorer);
+    let harness = harness(explorer);
+    harness.get_by_label(&format!("{label} · budget enforced"));
+}
