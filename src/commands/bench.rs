@@ -590,6 +590,8 @@ impl GuiProbe {
             "messages_applied": store.stats().messages_applied,
             "messages_dropped": inbox.dropped,
             "messages_pending": inbox.pending,
+            "inbox_waited_ms": inbox.waited_ms,
+            "inbox_stalls": inbox.stalls,
             "topics": store.stats().topics,
             "bytes_held": store.stats().bytes_held,
             "series_points": store.stats().series_points,

@@ -150,6 +150,10 @@ pub struct HeadlessStats {
     pub messages_dropped: u64,
     /// Messages still waiting in the inbox at the end.
     pub messages_pending: u64,
+    /// Time the worker waited for room in the full inbox (the broker held back), milliseconds.
+    pub inbox_waited_ms: u64,
+    /// Times the consumer counted as stalled, after which the full inbox dropped the oldest.
+    pub inbox_stalls: u64,
     /// Distinct topics in the store.
     pub topics: u64,
     /// Points held by plot series.
@@ -296,6 +300,8 @@ fn ingest(
         messages_applied: store_stats.messages_applied,
         messages_dropped: inbox_stats.dropped,
         messages_pending: inbox_stats.pending,
+        inbox_waited_ms: inbox_stats.waited_ms,
+        inbox_stalls: inbox_stats.stalls,
         topics: store_stats.topics,
         series_points: store_stats.series_points,
         bytes_held: store_stats.bytes_held,

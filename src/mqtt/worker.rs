@@ -5,11 +5,16 @@
 //! mid-packet while running), and the command server, which turns UI commands into rumqttc
 //! requests. Both run on the same thread, so they share the subscription book through a
 //! `RefCell` that is never borrowed across an `.await`.
+//!
+//! Backpressure: when the inbox is full the connection driver awaits room before polling the
+//! event loop again ([`Inbox::push_or_wait`]), so TCP makes the broker wait; the command server
+//! keeps running meanwhile (a Stop ends the wait at once). Two exceptions read on and drop the
+//! oldest instead: a stalled consumer (the inbox's rule) and an overdue PINGRESP ([`PingWatch`]).
 
 use std::cell::RefCell;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rumqttc::{
     AsyncClient, Event, EventLoop, MqttOptions, Outgoing, Packet, Request, SubscribeReasonCode,
@@ -302,6 +307,9 @@ impl Worker {
     ) {
         let mut backoff = Backoff::new();
         let mut attempt: u32 = 0;
+        let mut ping = PingWatch::new(Duration::from_secs(u64::from(
+            self.params.profile.keep_alive_secs,
+        )));
         loop {
             let was_connected = book.borrow().connected();
             if !was_connected {
@@ -313,10 +321,28 @@ impl Worker {
                 Ok(Event::Incoming(Packet::ConnAck(_))) => {
                     attempt = 0;
                     backoff.reset();
+                    ping.reset();
                     self.on_connected(client, book);
                 }
-                Ok(event) => self.on_event(event, book),
+                Ok(Event::Incoming(Packet::Publish(publish))) => {
+                    let message = self.decode(publish);
+                    if ping.overdue(Instant::now()) {
+                        // Read on at full speed (dropping the oldest if the inbox is full) until
+                        // the PINGRESP queued behind the backlog arrives: rumqttc closes the
+                        // connection if it is still missing when the next ping is due.
+                        self.inbox.push(message);
+                    } else {
+                        // Backpressure: while the inbox is full the event loop is not polled, so
+                        // TCP makes the broker wait (see Inbox::push_or_wait).
+                        self.inbox.push_or_wait(message).await;
+                    }
+                }
+                Ok(event) => {
+                    ping.observe(&event, Instant::now());
+                    self.on_event(event, book);
+                }
                 Err(error) => {
+                    ping.reset();
                     forget_unsent_subscribes(event_loop);
                     book.borrow_mut().on_disconnected();
                     self.publish_subscriptions(book);
@@ -352,25 +378,25 @@ impl Worker {
         self.publish_subscriptions(book);
     }
 
-    /// Everything but CONNACK and errors.
+    /// Decodes an incoming publish, here on the worker thread (Message::new_as).
+    fn decode(&self, publish: rumqttc::Publish) -> Message {
+        let qos = qos_from_rumqttc(publish.qos);
+        // The payload is copied out: rumqttc hands out slices of its read buffer, and keeping
+        // such a slice in a topic's history would pin the whole buffer chunk in memory.
+        let decoder = self.decoders.choice_for(&publish.topic);
+        Message::new_as(
+            publish.topic,
+            bytes::Bytes::copy_from_slice(&publish.payload),
+            qos,
+            publish.retain,
+            now_nanos(),
+            decoder,
+        )
+    }
+
+    /// Everything but CONNACK, PUBLISH and errors.
     fn on_event(&self, event: Event, book: &RefCell<SubscriptionBook>) {
         match event {
-            Event::Incoming(Packet::Publish(publish)) => {
-                let qos = qos_from_rumqttc(publish.qos);
-                // Decoding happens here, on the worker thread (Message::new). The payload is
-                // copied out: rumqttc hands out slices of its read buffer, and keeping such a
-                // slice in a topic's history would pin the whole buffer chunk in memory.
-                let decoder = self.decoders.choice_for(&publish.topic);
-                let message = Message::new_as(
-                    publish.topic,
-                    bytes::Bytes::copy_from_slice(&publish.payload),
-                    qos,
-                    publish.retain,
-                    now_nanos(),
-                    decoder,
-                );
-                self.inbox.push(message);
-            }
             Event::Incoming(Packet::SubAck(suback)) => {
                 let answers = suback.return_codes.iter().map(|code| match code {
                     SubscribeReasonCode::Success(qos) => {
@@ -549,6 +575,49 @@ impl Worker {
     }
 }
 
+/// Watches the keep-alive: how long the last PINGREQ has waited for its PINGRESP. Under
+/// backpressure the PINGRESP queues at the broker behind the publishes not read yet; rumqttc
+/// gives up on the connection when it is still missing at the next ping (one keep-alive
+/// interval later), so after half an interval the worker reads on without waiting.
+#[derive(Debug)]
+struct PingWatch {
+    patience: Option<Duration>,
+    sent_at: Option<Instant>,
+}
+
+impl PingWatch {
+    /// For a keep-alive interval (zero: no pings, never overdue).
+    fn new(keep_alive: Duration) -> Self {
+        Self {
+            patience: (!keep_alive.is_zero()).then_some(keep_alive / 2),
+            sent_at: None,
+        }
+    }
+
+    /// Notes a PINGREQ sent or a PINGRESP received.
+    fn observe(&mut self, event: &Event, now: Instant) {
+        match event {
+            Event::Outgoing(Outgoing::PingReq) => {
+                self.sent_at.get_or_insert(now);
+            }
+            Event::Incoming(Packet::PingResp) => self.sent_at = None,
+            _ => {}
+        }
+    }
+
+    /// A new connection (or none): no ping outstanding.
+    fn reset(&mut self) {
+        self.sent_at = None;
+    }
+
+    /// True when a PINGRESP has been missing for half the keep-alive interval or longer.
+    fn overdue(&self, now: Instant) -> bool {
+        self.patience
+            .zip(self.sent_at)
+            .is_some_and(|(patience, sent_at)| now.saturating_duration_since(sent_at) >= patience)
+    }
+}
+
 /// The profile's decoder overrides; rows with an invalid filter are logged and skipped (the
 /// profile editor refuses them, so only a hand-edited file has any).
 fn decoder_overrides(profile: &Profile) -> DecoderOverrides {
@@ -594,5 +663,52 @@ fn qos_to_rumqttc(qos: Qos) -> rumqttc::QoS {
         Qos::AtMostOnce => rumqttc::QoS::AtMostOnce,
         Qos::AtLeastOnce => rumqttc::QoS::AtLeastOnce,
         Qos::ExactlyOnce => rumqttc::QoS::ExactlyOnce,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEEP_ALIVE: Duration = Duration::from_secs(60);
+
+    #[test]
+    fn a_ping_is_overdue_after_half_the_keep_alive_without_an_answer() {
+        let start = Instant::now();
+        let mut ping = PingWatch::new(KEEP_ALIVE);
+        assert!(!ping.overdue(start + KEEP_ALIVE), "no ping sent yet");
+        ping.observe(&Event::Outgoing(Outgoing::PingReq), start);
+        assert!(!ping.overdue(start + KEEP_ALIVE / 2 - Duration::from_millis(1)));
+        assert!(ping.overdue(start + KEEP_ALIVE / 2));
+    }
+
+    #[test]
+    fn a_pingresp_or_a_new_connection_clears_the_outstanding_ping() {
+        let start = Instant::now();
+        let late = start + KEEP_ALIVE;
+        let mut ping = PingWatch::new(KEEP_ALIVE);
+        ping.observe(&Event::Outgoing(Outgoing::PingReq), start);
+        ping.observe(&Event::Incoming(Packet::PingResp), start);
+        assert!(!ping.overdue(late));
+        ping.observe(&Event::Outgoing(Outgoing::PingReq), start);
+        ping.reset();
+        assert!(!ping.overdue(late));
+    }
+
+    #[test]
+    fn a_second_ping_does_not_restart_the_clock_of_the_first() {
+        let start = Instant::now();
+        let mut ping = PingWatch::new(KEEP_ALIVE);
+        ping.observe(&Event::Outgoing(Outgoing::PingReq), start);
+        ping.observe(&Event::Outgoing(Outgoing::PingReq), start + KEEP_ALIVE / 4);
+        assert!(ping.overdue(start + KEEP_ALIVE / 2));
+    }
+
+    #[test]
+    fn without_keep_alive_nothing_is_ever_overdue() {
+        let start = Instant::now();
+        let mut ping = PingWatch::new(Duration::ZERO);
+        ping.observe(&Event::Outgoing(Outgoing::PingReq), start);
+        assert!(!ping.overdue(start + Duration::from_secs(3600)));
     }
 }

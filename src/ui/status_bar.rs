@@ -43,6 +43,12 @@ pub struct StatusView {
     pub pending: u64,
     /// Incoming packets refused for exceeding the packet size limit (each one costs a reconnect).
     pub oversize_refused: u64,
+    /// The inbox is full and the worker has stopped reading: the broker is waiting on
+    /// TopicScope and holds the messages not sent yet (backpressure, nothing dropped here).
+    pub holding_back: bool,
+    /// Times the window took no messages for a while (minimised, busy), so the full inbox
+    /// dropped the oldest instead of holding the broker back.
+    pub stalls: u64,
 }
 
 /// Draws the status bar for `status` and the store's counters.
@@ -98,6 +104,13 @@ fn subscriptions_ui(ui: &mut egui::Ui, status: &StatusView, palette: &Palette) {
         });
 }
 
+/// Why the broker waits, and what it may cost.
+const HOLDING_BACK_HELP: &str = "Messages arrive faster than the window takes them in. \
+Instead of dropping them, TopicScope has paused reading until there is room, and the broker keeps \
+the rest for now: nothing is dropped here, the newest values show up a little later. \
+A broker with a per-client queue limit (Mosquitto: max_queued_messages, 1,000 by default) may \
+drop messages meanwhile; TopicScope cannot count those.";
+
 fn counters_ui(ui: &mut egui::Ui, status: &StatusView, store: &Store, palette: &Palette) {
     let stats = store.stats();
     ui.label(format!("Received: {}", format_count(status.received)))
@@ -110,9 +123,11 @@ fn counters_ui(ui: &mut egui::Ui, status: &StatusView, store: &Store, palette: &
     } else {
         dropped
     };
-    ui.label(dropped).on_hover_text(
-        "Messages received faster than the window could take them in: the oldest waiting ones were dropped (the inbox was full)",
-    );
+    ui.label(dropped).on_hover_text(if status.stalls > 0 {
+        "Messages the window could not take in: it took none for over a second (minimised or busy) while the inbox was full, so the oldest waiting ones were dropped"
+    } else {
+        "Messages the window could not take in: the oldest waiting ones are dropped when the inbox is full and the window takes none for over a second (minimised or busy)"
+    });
     if status.oversize_refused > 0 {
         ui.colored_label(
             palette.warning,
@@ -125,6 +140,10 @@ fn counters_ui(ui: &mut egui::Ui, status: &StatusView, store: &Store, palette: &
     if status.pending > 0 {
         ui.label(format!("Pending: {}", format_count(status.pending)))
             .on_hover_text("Messages received and waiting to be added");
+    }
+    if status.holding_back {
+        ui.colored_label(palette.status_busy, "Broker waiting on TopicScope")
+            .on_hover_text(HOLDING_BACK_HELP);
     }
     ui.label(format!("Evicted: {}", format_count(stats.history_evicted)))
         .on_hover_text("Older history messages removed to stay within the history limits and the memory budget (the latest message of every topic is kept)");
