@@ -299,8 +299,8 @@ fn a_plotted_datapoint_shows_its_units_and_switches_between_payload_and_arrival_
     let mut store = building_store();
     let node = store.tree().find(&temp_hall_topic()).expect("topic");
     let key = ValueKey::InfluxField {
-        measurement: TEMP_HALL.to_owned(),
-        field: "value".to_owned(),
+        measurement: TEMP_HALL.into(),
+        field: "value".into(),
     };
     let id = store.add_series(node, key);
     let mut harness = harness(store);

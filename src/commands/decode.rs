@@ -419,10 +419,12 @@ fn format_name(format: PayloadFormat) -> &'static str {
 fn value_view(value: &ExtractedValue) -> ValueView {
     let key = match &value.key {
         ValueKey::Whole => KeyView::Whole("whole"),
-        ValueKey::JsonPath(path) => KeyView::Path { path: path.clone() },
+        ValueKey::JsonPath(path) => KeyView::Path {
+            path: path.to_string(),
+        },
         ValueKey::InfluxField { measurement, field } => KeyView::Field {
-            measurement: measurement.clone(),
-            field: field.clone(),
+            measurement: measurement.to_string(),
+            field: field.to_string(),
         },
     };
     ValueView {

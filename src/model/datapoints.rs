@@ -28,7 +28,7 @@ use super::hash_id::{self, DEFAULT_HASH_ID_LENGTH, HASH_ID_LENGTHS};
 use super::message::{Message, Nanos};
 use super::payload::ValueKey;
 use super::staleness::{self, Activity, Staleness};
-use super::tree::{NodeId, TopicTree};
+use super::tree::{LevelName, NodeId, TopicTree};
 
 /// Characters kept of one metadata value (tag values may be arbitrarily long).
 const MAX_META_VALUE_CHARS: usize = 2_000;
@@ -150,8 +150,9 @@ pub struct Datapoint {
     pub name: Arc<str>,
     /// The project it belongs to.
     pub project: ProjectId,
-    /// The topic postfix it is published on (its hash id), once known.
-    pub hash_id: Option<Box<str>>,
+    /// The topic postfix it is published on (its hash id), once known. Held inline (hash ids
+    /// are short), like the tree's level names.
+    pub hash_id: Option<LevelName>,
     /// Its time-series topic node, once seen.
     pub topic: Option<NodeId>,
     /// The newest metadata for it.
@@ -268,17 +269,52 @@ fn split_family_topic<'a>(topic: &'a str, prefix: &str) -> Option<(&'a str, Opti
 }
 
 impl Datapoints {
-    /// Learns from one message that was just stored at `node` (its topic's node in `tree`).
-    /// Labels the tree with datapoint names it learns.
-    pub fn observe(&mut self, tree: &mut TopicTree, node: NodeId, message: &Message) {
+    /// Learns from one message that is being stored at `node` (its topic's node in `tree`).
+    /// Labels the tree with datapoint names it learns, and gives the message's measurements the
+    /// registry's copy of their names (so stored messages share one copy per datapoint).
+    pub fn observe(&mut self, tree: &mut TopicTree, node: NodeId, message: &mut Message) {
         match topic_family(&message.topic) {
-            TopicFamily::TimeSeries => self.observe_time_series(tree, node, message),
+            TopicFamily::TimeSeries => {
+                if let Some(project) = self.observe_time_series(tree, node, message) {
+                    self.share_names(project, message);
+                }
+            }
             TopicFamily::Meta => self.observe_meta(tree, node, message),
             TopicFamily::Controls => self.observe_controls(tree, node, message),
         }
     }
 
-    fn observe_time_series(&mut self, tree: &mut TopicTree, node: NodeId, message: &Message) {
+    /// Replaces each measurement of `message` that names a datapoint of `project` by the
+    /// registry's copy of the name.
+    fn share_names(&self, project: ProjectId, message: &mut Message) {
+        let names = &self.projects[project.0 as usize].names;
+        let mut last: Option<&Arc<str>> = None;
+        for value in &mut message.decoded.values {
+            let ValueKey::InfluxField { measurement, .. } = &mut value.key else {
+                continue;
+            };
+            // The values of one line share a measurement: look it up once.
+            let shared = match last {
+                Some(name) if **name == **measurement => Some(name),
+                _ => names
+                    .get(measurement.as_str())
+                    .map(|id| &self.datapoints[id.0 as usize].name),
+            };
+            if let Some(name) = shared {
+                measurement.share(name);
+                last = Some(name);
+            }
+        }
+    }
+
+    /// Observes the measurements of a time-series message; returns the project whose datapoints
+    /// they name, if any.
+    fn observe_time_series(
+        &mut self,
+        tree: &mut TopicTree,
+        node: NodeId,
+        message: &Message,
+    ) -> Option<ProjectId> {
         let mut seen: Vec<&str> = Vec::new();
         for value in &message.decoded.values {
             if let ValueKey::InfluxField { measurement, .. } = &value.key
@@ -289,14 +325,14 @@ impl Datapoints {
         }
         let Some((project_key, postfix)) = split_project_topic(&message.topic) else {
             // Not `<lbg>/<project>/<postfix>`: observations still count, but need a project.
-            return;
+            return None;
         };
         if seen.is_empty() && !self.roles.contains_key(&node) {
             // A payload without a measurement (e.g. a number): metadata may still name it.
             if let Some(&project) = self.project_index.get(project_key) {
                 self.link_by_hash(tree, project, node, postfix);
             }
-            return;
+            return None;
         }
         let project = self.project_for(project_key);
         // A topic is hashed once per first measurement: a topic whose postfix matched none of
@@ -305,7 +341,7 @@ impl Datapoints {
         let mut first = None;
         for measurement in seen {
             let Some(datapoint) = self.datapoint_for(project, measurement) else {
-                return;
+                return Some(project);
             };
             self.datapoints[datapoint.0 as usize]
                 .activity
@@ -324,6 +360,7 @@ impl Datapoints {
         {
             self.unmatched.insert(node, first);
         }
+        Some(project)
     }
 
     /// Links `node` to `datapoint` if its postfix is the datapoint's hash id.
@@ -362,7 +399,7 @@ impl Datapoints {
         entry.topic = Some(node);
         if entry.hash_id.is_none() {
             let hash_id = tree.node(node).name.clone();
-            self.text_bytes += hash_id.len();
+            self.text_bytes += hash_id.heap_bytes();
             entry.hash_id = Some(hash_id);
         }
         let project = entry.project;

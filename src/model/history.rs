@@ -9,7 +9,7 @@ use std::collections::VecDeque;
 use std::mem::size_of;
 
 use super::message::Message;
-use super::payload::{ExtractedValue, ValueKey};
+use super::payload::{ExtractedValue, KeyText, ValueKey};
 
 /// Bounds for one topic's history.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -201,17 +201,20 @@ impl History {
 }
 
 /// Estimated memory one stored message costs: the struct, payload, topic, preview, values and
-/// problem text. An estimate (allocator rounding and shared buffers are ignored), stable for a
-/// given message so adding and removing it balance exactly.
+/// problem text, each allocation as the allocator rounds it (capacity, not length, so spare room
+/// counts). Stable for a given message, so adding and removing it balance exactly.
 pub fn estimated_message_bytes(message: &Message) -> usize {
     let decoded = &message.decoded;
     let keys_bytes: usize = decoded.values.iter().map(estimated_key_bytes).sum();
     size_of::<Message>()
         + heap_bytes(message.payload.len())
-        + heap_bytes(message.topic.len())
-        + heap_bytes(decoded.preview.len())
-        + decoded.problem.as_ref().map_or(0, |p| heap_bytes(p.len()))
-        + heap_bytes(decoded.values.len() * size_of::<ExtractedValue>())
+        + heap_bytes(message.topic.capacity())
+        + heap_bytes(decoded.preview.capacity())
+        + decoded
+            .problem
+            .as_ref()
+            .map_or(0, |problem| heap_bytes(problem.capacity()))
+        + heap_bytes(decoded.values.capacity() * size_of::<ExtractedValue>())
         + keys_bytes
         + decoded
             .aedifion
@@ -231,14 +234,21 @@ pub fn heap_bytes(len: usize) -> usize {
     }
 }
 
+/// A key's own text allocations. The measurement is not counted: the store gives it the datapoint
+/// registry's copy of the name, which the registry counts (a measurement on a topic outside
+/// `<lbg>/<project>/<hash id>` keeps its own copy, uncounted). `value` is one process-wide copy.
 fn estimated_key_bytes(value: &ExtractedValue) -> usize {
     match &value.key {
         ValueKey::Whole => 0,
-        ValueKey::JsonPath(path) => heap_bytes(path.len()),
-        ValueKey::InfluxField { measurement, field } => {
-            heap_bytes(measurement.len()) + heap_bytes(field.len())
-        }
+        ValueKey::JsonPath(path) => shared_text_bytes(path),
+        ValueKey::InfluxField { field, .. } if field.is_value_field() => 0,
+        ValueKey::InfluxField { field, .. } => shared_text_bytes(field),
     }
+}
+
+/// One `Arc<str>` allocation: two reference counts and the text.
+fn shared_text_bytes(text: &KeyText) -> usize {
+    heap_bytes(2 * size_of::<usize>() + text.len())
 }
 
 #[cfg(test)]

@@ -64,7 +64,7 @@ impl Collector<'_> {
         let key = if self.depth == 0 {
             ValueKey::Whole
         } else {
-            ValueKey::JsonPath(self.path.clone())
+            ValueKey::JsonPath(self.path.as_str().into())
         };
         self.found.values.push(ExtractedValue {
             key,
@@ -265,7 +265,7 @@ mod tests {
     }
 
     fn path(text: &str) -> ValueKey {
-        ValueKey::JsonPath(text.to_owned())
+        ValueKey::JsonPath(text.into())
     }
 
     #[test]

@@ -44,7 +44,8 @@ impl Qos {
 /// One received publish, decoded on the worker thread.
 #[derive(Debug, Clone)]
 pub struct Message {
-    /// The concrete topic it was published on.
+    /// The concrete topic it was published on. Empty once the store keeps the message (the
+    /// topic tree holds the path; see `Store::find_topic` and `TopicTree::path`).
     pub topic: String,
     /// Raw payload bytes (shared, never copied after receipt).
     pub payload: Bytes,

@@ -8,6 +8,7 @@
 //! like a point never turns a JSON payload into a broken Influx one.
 
 use std::fmt::Write as _;
+use std::sync::{Arc, LazyLock};
 
 use serde::{Deserialize, Serialize};
 
@@ -50,16 +51,113 @@ pub enum ValueKey {
     /// The whole payload is the number.
     Whole,
     /// A numeric (or boolean) JSON leaf, addressed like `a.b[2].c`.
-    JsonPath(String),
+    JsonPath(KeyText),
     /// A field of an Influx line, e.g. measurement `RoomTemp`, field `value`. A legacy
     /// semicolon payload gives its datapoint with field `value`, so it lines up with the same
     /// datapoint sent as line protocol.
     InfluxField {
         /// The measurement (datapoint name), unescaped.
-        measurement: String,
+        measurement: KeyText,
         /// The field key, unescaped.
-        field: String,
+        field: KeyText,
     },
+}
+
+/// Text of a [`ValueKey`] (a JSON path, a measurement or a field name), shared: a clone costs a
+/// reference count, not a copy. The field name `value` (nearly every aedifion line) is one copy
+/// for the whole process, and the store gives a message's measurement the datapoint registry's
+/// copy of the name ([`KeyText::share`]), so a million stored messages do not hold a million
+/// copies of their names. Compares, orders and hashes as its text.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct KeyText(Arc<str>);
+
+/// The one shared copy of the field name `value`.
+static VALUE_FIELD: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from("value"));
+
+impl KeyText {
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Replaces this text by `shared` (the same text held elsewhere) so the copy is freed.
+    /// Does nothing if the texts differ.
+    pub fn share(&mut self, shared: &Arc<str>) {
+        if *self.0 == **shared && !Arc::ptr_eq(&self.0, shared) {
+            self.0 = Arc::clone(shared);
+        }
+    }
+
+    /// True for the process-wide copy of `value`, which costs a message nothing.
+    pub fn is_value_field(&self) -> bool {
+        Arc::ptr_eq(&self.0, &VALUE_FIELD)
+    }
+}
+
+impl From<&str> for KeyText {
+    fn from(text: &str) -> Self {
+        if text == "value" {
+            KeyText(Arc::clone(&VALUE_FIELD))
+        } else {
+            KeyText(text.into())
+        }
+    }
+}
+
+impl From<String> for KeyText {
+    fn from(text: String) -> Self {
+        KeyText::from(text.as_str())
+    }
+}
+
+impl std::ops::Deref for KeyText {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::borrow::Borrow<str> for KeyText {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq<str> for KeyText {
+    fn eq(&self, other: &str) -> bool {
+        *self.0 == *other
+    }
+}
+
+impl PartialEq<&str> for KeyText {
+    fn eq(&self, other: &&str) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl std::fmt::Debug for KeyText {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&*self.0, formatter)
+    }
+}
+
+impl std::fmt::Display for KeyText {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(&self.0)
+    }
+}
+
+impl Serialize for KeyText {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for KeyText {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(KeyText::from)
+    }
 }
 
 /// One number found in a payload.
@@ -107,6 +205,10 @@ impl Decoded {
     /// Classifies a payload received on `topic`, extracts its numbers and builds a one-line
     /// preview. Never panics, whatever the bytes.
     pub fn from_payload(topic: &str, payload: &[u8]) -> Decoded {
+        Decoded::decode_auto(topic, payload).compacted()
+    }
+
+    fn decode_auto(topic: &str, payload: &[u8]) -> Decoded {
         if payload.is_empty() {
             return Decoded::plain(PayloadFormat::Empty, String::new());
         }
@@ -121,6 +223,17 @@ impl Decoded {
             TopicFamily::Controls => decode_controls(text),
             TopicFamily::TimeSeries => decode_time_series(text),
         }
+    }
+
+    /// Gives back the spare capacity of the preview, values and problem text: a `Decoded` is
+    /// kept for as long as its message, and a vector's first push reserves room for four values.
+    fn compacted(mut self) -> Decoded {
+        self.preview.shrink_to_fit();
+        self.values.shrink_to_fit();
+        if let Some(problem) = &mut self.problem {
+            problem.shrink_to_fit();
+        }
+        self
     }
 
     fn plain(format: PayloadFormat, preview: String) -> Decoded {
@@ -144,16 +257,20 @@ impl Decoded {
     /// per-topic override or `topicscope decode --format`). A payload the chosen decoder cannot
     /// read is shown as text with the reason. Never panics, whatever the bytes.
     pub fn from_payload_as(topic: &str, payload: &[u8], choice: DecoderChoice) -> Decoded {
+        Decoded::decode_as(topic, payload, choice).compacted()
+    }
+
+    fn decode_as(topic: &str, payload: &[u8], choice: DecoderChoice) -> Decoded {
         let text = match (choice, std::str::from_utf8(payload)) {
-            (DecoderChoice::Auto, _) => return Decoded::from_payload(topic, payload),
+            (DecoderChoice::Auto, _) => return Decoded::decode_auto(topic, payload),
             _ if payload.is_empty() || payload.len() > MAX_DECODE_BYTES => {
-                return Decoded::from_payload(topic, payload);
+                return Decoded::decode_auto(topic, payload);
             }
             (_, Err(_)) => return decode_binary(payload),
             (_, Ok(text)) => text,
         };
         match choice {
-            DecoderChoice::Auto => Decoded::from_payload(topic, payload),
+            DecoderChoice::Auto => Decoded::decode_auto(topic, payload),
             DecoderChoice::Influx => match decode_influx(text) {
                 InfluxOutcome::Decoded(decoded) => decoded,
                 InfluxOutcome::NoPoints(first_error) => {
@@ -364,8 +481,8 @@ fn decode_legacy(record: legacy::LegacyRecord) -> Decoded {
         preview: one_line_preview(&preview),
         values: vec![ExtractedValue {
             key: ValueKey::InfluxField {
-                measurement: record.datapoint,
-                field: "value".to_owned(),
+                measurement: record.datapoint.into(),
+                field: "value".into(),
             },
             value: record.value,
             timestamp_nanos: Some(record.timestamp_nanos),
@@ -433,6 +550,8 @@ fn decode_influx(text: &str) -> InfluxOutcome<'_> {
 /// Moves the line's plottable fields into `values`; returns how many did not fit.
 fn push_influx_values(line: influx::Line, values: &mut Vec<ExtractedValue>) -> usize {
     let mut dropped = 0;
+    // One copy of the measurement for all fields of the line.
+    let mut measurement: Option<KeyText> = None;
     for (field, field_value) in line.fields {
         let Some(value) = field_value.as_f64() else {
             continue;
@@ -443,8 +562,10 @@ fn push_influx_values(line: influx::Line, values: &mut Vec<ExtractedValue>) -> u
         }
         values.push(ExtractedValue {
             key: ValueKey::InfluxField {
-                measurement: line.measurement.clone(),
-                field,
+                measurement: measurement
+                    .get_or_insert_with(|| KeyText::from(line.measurement.as_str()))
+                    .clone(),
+                field: field.into(),
             },
             value,
             timestamp_nanos: line.timestamp_nanos,
@@ -563,8 +684,8 @@ mod tests {
 
     fn field(measurement: &str, field: &str) -> ValueKey {
         ValueKey::InfluxField {
-            measurement: measurement.to_owned(),
-            field: field.to_owned(),
+            measurement: measurement.into(),
+            field: field.into(),
         }
     }
 
@@ -680,7 +801,7 @@ mod tests {
         );
         assert_eq!(
             decoded.values[0].key,
-            ValueKey::JsonPath("temp.value".to_owned())
+            ValueKey::JsonPath("temp.value".into())
         );
         assert_eq!(decoded.values[1].value, 1.0);
     }
@@ -737,10 +858,7 @@ mod tests {
         let decoded = Decoded::from_payload("CONTROLS/lbg01/proj", payload);
         assert_eq!(decoded.format, PayloadFormat::Swop);
         assert_eq!(decoded.preview, "NEWSPT datapoint=RTs value=20.5 prio 13");
-        assert_eq!(
-            decoded.values[0].key,
-            ValueKey::JsonPath("value".to_owned())
-        );
+        assert_eq!(decoded.values[0].key, ValueKey::JsonPath("value".into()));
         assert_eq!(decoded.problem, None);
     }
 

@@ -5,14 +5,16 @@
 //! window's rate is the sliding-window estimate rate limiters use: `current + previous × (part of
 //! the previous bucket still inside the window)`, divided by the window length. That costs two
 //! buckets per window instead of one per second, so a node costs a few dozen bytes however long
-//! the window. Only nodes with a message in the last two minutes hold counters (a sparse table,
-//! pruned as time passes), so an idle tree of a million topics costs nothing here.
+//! the window. Each node seen has an 8-byte slot (a vector indexed by node id): empty, or its
+//! only recent message packed into the slot (time and size; most topics of a big broker publish
+//! once or rarely), or an index into a slab of counters for nodes with more. Silent nodes are
+//! emptied as time passes and their counters reused, and once everything is silent the memory
+//! is given back.
 //!
 //! The ranking (top N topics and subtrees) is recomputed at most once per second, and only when
-//! asked for, so the view costs nothing per frame beyond the rows it shows.
+//! asked for, so the view costs nothing per frame beyond the rows it shows. It and the pruning
+//! walk the slots: O(nodes seen), a millisecond or two for a million topics.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::mem::size_of;
 
 use super::message::Nanos;
@@ -190,25 +192,69 @@ impl NodeCounters {
     }
 }
 
-/// Hashes `NodeId`s (dense small integers) with one multiply instead of SipHash.
-#[derive(Debug, Default)]
-struct NodeIdHasher(u64);
+/// What a node holds: nothing, a node's only recent message packed into the slot itself, or
+/// full counters in the slab. Most topics of a large broker publish once (a retained message)
+/// or rarely, so the first message costs no counters: 8 bytes per node instead of 48 plus a
+/// hash-table slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct Slot(u64);
 
-impl Hasher for NodeIdHasher {
-    fn finish(&self) -> u64 {
-        let product = self.0.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        product ^ (product >> 29)
-    }
+/// Tag of a [`Slot`] (top two bits; 0 is empty, the default).
+const SLOT_TAG_SHIFT: u32 = 62;
+const SLOT_SINGLE: u64 = 1;
+const SLOT_COUNTERS: u64 = 2;
+/// A single message's payload size is kept in 30 bits (MQTT payloads stay below 256 MiB).
+const SINGLE_BYTES_BITS: u32 = 30;
+const SINGLE_BYTES_MAX: u64 = (1 << SINGLE_BYTES_BITS) - 1;
 
-    fn write(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(byte);
+/// What a slot holds, unpacked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SlotState {
+    Empty,
+    /// One message: the whole second it arrived in (exact for bucket arithmetic, since buckets
+    /// are whole multiples of 10 s) and its payload bytes.
+    Single {
+        at_secs: u32,
+        bytes: u32,
+    },
+    /// Index into the counters slab.
+    Counters(u32),
+}
+
+impl Slot {
+    fn state(self) -> SlotState {
+        let payload = self.0 & ((1 << SLOT_TAG_SHIFT) - 1);
+        match self.0 >> SLOT_TAG_SHIFT {
+            SLOT_SINGLE => SlotState::Single {
+                at_secs: (payload >> SINGLE_BYTES_BITS) as u32,
+                bytes: (payload & SINGLE_BYTES_MAX) as u32,
+            },
+            SLOT_COUNTERS => SlotState::Counters(payload as u32),
+            _ => SlotState::Empty,
         }
     }
 
-    fn write_u32(&mut self, value: u32) {
-        self.0 = u64::from(value);
+    fn single(at_nanos: Nanos, bytes: u64) -> Slot {
+        let at_secs = u64::try_from(at_nanos.max(0) / NANOS_PER_SEC)
+            .unwrap_or(0)
+            .min(u64::from(u32::MAX));
+        Slot(
+            (SLOT_SINGLE << SLOT_TAG_SHIFT)
+                | (at_secs << SINGLE_BYTES_BITS)
+                | bytes.min(SINGLE_BYTES_MAX),
+        )
     }
+
+    fn counters(index: u32) -> Slot {
+        Slot((SLOT_COUNTERS << SLOT_TAG_SHIFT) | u64::from(index))
+    }
+}
+
+/// Counters holding just the one message of a single slot (for reading its rates).
+fn single_counters(at_secs: u32, bytes: u32) -> NodeCounters {
+    let mut counters = NodeCounters::default();
+    counters.add(Nanos::from(at_secs) * NANOS_PER_SEC, u64::from(bytes));
+    counters
 }
 
 /// One row of the ranking.
@@ -246,7 +292,14 @@ pub struct Ranking {
 /// Rates of every recently active node, plus the first and last message times.
 #[derive(Debug, Default)]
 pub struct Rates {
-    counters: HashMap<NodeId, NodeCounters, BuildHasherDefault<NodeIdHasher>>,
+    /// One slot per node id (grown as nodes are seen): empty, one message, or a counters index.
+    slots: Vec<Slot>,
+    /// Counters of nodes with more than one recent message; freed entries are reused.
+    counters: Vec<NodeCounters>,
+    /// Indexes of `counters` free for reuse.
+    free_counters: Vec<u32>,
+    /// Slots that are not empty.
+    tracked: usize,
     first_message_at_nanos: Option<Nanos>,
     last_message_at_nanos: Option<Nanos>,
     pruned_at_nanos: Nanos,
@@ -265,7 +318,7 @@ impl Rates {
         let bytes = bytes as u64;
         let mut current = Some(node);
         while let Some(id) = current.filter(|&id| id != NodeId::ROOT) {
-            self.counters.entry(id).or_default().add(at_nanos, bytes);
+            self.record_one(id, bytes, at_nanos);
             current = tree.parent_of(id);
         }
         self.first_message_at_nanos = Some(
@@ -281,6 +334,53 @@ impl Rates {
         }
     }
 
+    /// Counts one message on one node: packed into its slot if it is the node's only one.
+    fn record_one(&mut self, id: NodeId, bytes: u64, at_nanos: Nanos) {
+        let index = id.0 as usize;
+        if index >= self.slots.len() {
+            self.slots.resize(index + 1, Slot::default());
+        }
+        match self.slots[index].state() {
+            SlotState::Empty => {
+                self.slots[index] = Slot::single(at_nanos, bytes);
+                self.tracked += 1;
+            }
+            SlotState::Single {
+                at_secs,
+                bytes: first_bytes,
+            } => {
+                let mut counters = single_counters(at_secs, first_bytes);
+                counters.add(at_nanos, bytes);
+                let counters_index = self.allocate_counters(counters);
+                self.slots[index] = Slot::counters(counters_index);
+            }
+            SlotState::Counters(counters_index) => {
+                if let Some(counters) = self.counters.get_mut(counters_index as usize) {
+                    counters.add(at_nanos, bytes);
+                }
+            }
+        }
+    }
+
+    fn allocate_counters(&mut self, counters: NodeCounters) -> u32 {
+        if let Some(free) = self.free_counters.pop() {
+            self.counters[free as usize] = counters;
+            return free;
+        }
+        self.counters.push(counters);
+        // Fewer than 2^32 nodes exist (node ids are u32), so the slab index fits.
+        (self.counters.len() - 1) as u32
+    }
+
+    /// The counters of a node, if it has any recent message.
+    fn counters_of(&self, node: NodeId) -> Option<NodeCounters> {
+        match self.slots.get(node.0 as usize)?.state() {
+            SlotState::Empty => None,
+            SlotState::Single { at_secs, bytes } => Some(single_counters(at_secs, bytes)),
+            SlotState::Counters(index) => self.counters.get(index as usize).copied(),
+        }
+    }
+
     /// Receive time of the earliest message counted.
     pub fn first_message_at_nanos(&self) -> Option<Nanos> {
         self.first_message_at_nanos
@@ -293,20 +393,20 @@ impl Rates {
 
     /// (messages/s, bytes/s) of `node` over `window` as of `now_nanos`.
     pub fn rates_of(&self, node: NodeId, window: RateWindow, now_nanos: Nanos) -> (f64, f64) {
-        self.counters
-            .get(&node)
+        self.counters_of(node)
             .map_or((0.0, 0.0), |counters| counters.rates(window, now_nanos))
     }
 
-    /// Nodes holding counters right now.
+    /// Nodes holding counters (or a single recent message) right now.
     pub fn tracked_nodes(&self) -> usize {
-        self.counters.len()
+        self.tracked
     }
 
-    /// Estimated memory of the counters table.
+    /// Estimated memory of the slots and the counters slab.
     pub fn estimated_bytes(&self) -> usize {
-        // hashbrown: one control byte per slot, at most 7/8 full.
-        self.counters.capacity() * (size_of::<(NodeId, NodeCounters)>() + 1) * 8 / 7
+        super::history::heap_bytes(self.slots.capacity() * size_of::<Slot>())
+            + super::history::heap_bytes(self.counters.capacity() * size_of::<NodeCounters>())
+            + super::history::heap_bytes(self.free_counters.capacity() * size_of::<u32>())
     }
 
     /// The last computed ranking.
@@ -316,7 +416,7 @@ impl Rates {
 
     /// Recomputes the top `limit` topics and subtrees if the last ranking is older than
     /// [`RANKING_REFRESH_NANOS`] or was made for another window, order or limit. Costs O(nodes
-    /// active in the last two minutes), at most once per second.
+    /// seen), at most once per second.
     pub fn refresh_ranking(
         &mut self,
         tree: &TopicTree,
@@ -337,11 +437,24 @@ impl Rates {
         self.prune(now_nanos);
         let mut topics = Vec::new();
         let mut subtrees = Vec::new();
-        for (&node, counters) in &self.counters {
+        let mut active_nodes = 0;
+        for (index, slot) in self.slots.iter().enumerate() {
+            let counters = match slot.state() {
+                SlotState::Empty => continue,
+                SlotState::Single { at_secs, bytes } => single_counters(at_secs, bytes),
+                SlotState::Counters(counters_index) => {
+                    match self.counters.get(counters_index as usize) {
+                        Some(counters) => *counters,
+                        None => continue,
+                    }
+                }
+            };
             let (messages_per_sec, bytes_per_sec) = counters.rates(window, now_nanos);
             if messages_per_sec <= 0.0 {
                 continue;
             }
+            active_nodes += 1;
+            let node = NodeId(index as u32);
             let Some(tree_node) = tree.get(node) else {
                 continue;
             };
@@ -353,11 +466,6 @@ impl Rates {
                 subtrees.push(entry);
             }
         }
-        let active_nodes = self
-            .counters
-            .values()
-            .filter(|counters| counters.rates(window, now_nanos).0 > 0.0)
-            .count();
         self.ranking = Ranking {
             computed_at_nanos: Some(now_nanos),
             window,
@@ -370,11 +478,38 @@ impl Rates {
         &self.ranking
     }
 
-    /// Forgets counters whose windows both read zero (silent for a minute or two).
+    /// Forgets nodes whose windows both read zero (silent for a minute or two). O(nodes seen),
+    /// at most every [`PRUNE_EVERY_NANOS`] or once per ranking.
     fn prune(&mut self, now_nanos: Nanos) {
         self.pruned_at_nanos = now_nanos;
-        self.counters
-            .retain(|_, counters| !counters.silent(now_nanos));
+        for slot in &mut self.slots {
+            let silent = match slot.state() {
+                SlotState::Empty => continue,
+                SlotState::Single { at_secs, bytes } => {
+                    single_counters(at_secs, bytes).silent(now_nanos)
+                }
+                SlotState::Counters(index) => {
+                    let silent = self
+                        .counters
+                        .get(index as usize)
+                        .is_none_or(|counters| counters.silent(now_nanos));
+                    if silent {
+                        self.free_counters.push(index);
+                    }
+                    silent
+                }
+            };
+            if silent {
+                *slot = Slot::default();
+                self.tracked -= 1;
+            }
+        }
+        if self.tracked == 0 {
+            // Everything went quiet: give the memory back.
+            self.slots = Vec::new();
+            self.counters = Vec::new();
+            self.free_counters = Vec::new();
+        }
     }
 }
 
@@ -559,6 +694,52 @@ mod tests {
     #[test]
     fn a_node_costs_48_bytes_of_counters() {
         assert_eq!(size_of::<NodeCounters>(), 48);
+        assert_eq!(size_of::<Slot>(), 8);
+    }
+
+    #[test]
+    fn a_topic_with_one_message_holds_no_counters_until_its_second() {
+        let paths: Vec<String> = (0..100).map(|index| format!("a/t{index}")).collect();
+        let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
+        let (tree, ids) = tree_with(&paths);
+        let mut rates = Rates::new();
+        for &id in &ids {
+            rates.record(&tree, id, 40, T0);
+        }
+        assert_eq!(rates.counters.len(), 1, "only the parent `a` has counters");
+        assert_eq!(rates.tracked_nodes(), 101);
+        let single = rates.rates_of(ids[7], RateWindow::TenSeconds, T0 + SEC);
+        assert!((single.0 - 0.1).abs() < 1e-9 && (single.1 - 4.0).abs() < 1e-9);
+        rates.record(&tree, ids[7], 60, T0 + SEC);
+        assert_eq!(rates.counters.len(), 2);
+        let (messages, bytes) = rates.rates_of(ids[7], RateWindow::TenSeconds, T0 + SEC);
+        assert!((messages - 0.2).abs() < 1e-9 && (bytes - 10.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn single_messages_rank_and_pruned_counters_are_reused() {
+        let (mut tree, ids) = tree_with(&["busy", "quiet", "once"]);
+        mark_topics(&mut tree, &ids);
+        let mut rates = Rates::new();
+        for &id in &ids[..2] {
+            rates.record(&tree, id, 1, T0);
+            rates.record(&tree, id, 1, T0);
+        }
+        rates.record(&tree, ids[2], 1, T0);
+        let ranking = rates
+            .refresh_ranking(&tree, RateWindow::TenSeconds, RankBy::Messages, 10, T0)
+            .clone();
+        let topics: Vec<&str> = ranking.topics.iter().map(|row| row.path.as_str()).collect();
+        assert_eq!(topics, ["busy", "quiet", "once"]);
+        let later = T0 + 3 * 60 * SEC;
+        rates.record(&tree, ids[0], 1, later);
+        rates.refresh_ranking(&tree, RateWindow::TenSeconds, RankBy::Messages, 10, later);
+        assert_eq!(rates.tracked_nodes(), 1, "only `busy` spoke lately");
+        rates.record(&tree, ids[2], 1, later);
+        rates.record(&tree, ids[2], 1, later);
+        assert_eq!(rates.counters.len(), 2, "`quiet`'s counters were reused");
+        let (messages, _) = rates.rates_of(ids[2], RateWindow::TenSeconds, later);
+        assert!((messages - 0.2).abs() < 1e-9, "{messages}");
     }
 
     #[test]

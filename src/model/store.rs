@@ -21,7 +21,7 @@ use super::message::{Message, Nanos, Qos};
 use super::payload::ValueKey;
 use super::rates::{RankBy, Ranking, RateWindow, Rates};
 use super::series::{Series, TimeSource};
-use super::tree::{Node, NodeId, TopicTree};
+use super::tree::{LevelName, Node, NodeId, TopicTree};
 
 /// Limits the user sets in the settings.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -109,15 +109,16 @@ struct QueuedMessage {
     sequence: u64,
 }
 
-/// Estimated bookkeeping cost of one tree node (struct, name, slot in the parent's child list).
-fn estimated_node_bytes(name: &str) -> usize {
-    size_of::<Node>() + super::history::heap_bytes(name.len()) + size_of::<NodeId>()
+/// Estimated bookkeeping cost of one tree node (struct, a long name's allocation, slot in the
+/// parent's child list).
+fn estimated_node_bytes(name: &LevelName) -> usize {
+    size_of::<Node>() + name.heap_bytes() + size_of::<NodeId>()
 }
 
 /// Estimated bookkeeping cost of one topic beyond its messages: its state and its slot in the
 /// tree's path index (a hash table at most 7/8 full that grows by doubling: about two slots).
 const TOPIC_STATE_BYTES: usize =
-    (size_of::<TopicState>() + 8).next_multiple_of(16) + 2 * size_of::<(u64, NodeId)>();
+    (size_of::<TopicState>() + 8).next_multiple_of(16) + 2 * size_of::<(u32, NodeId)>();
 /// Estimated cost of one eviction queue entry.
 const QUEUE_ENTRY_BYTES: usize = size_of::<QueuedMessage>();
 /// Estimated cost of one series point.
@@ -208,7 +209,7 @@ impl Store {
     }
 
     /// Applies one message: tree, history, counters, and every series that plots this topic.
-    pub fn apply(&mut self, message: Message) {
+    pub fn apply(&mut self, mut message: Message) {
         let nodes_before = self.tree.len();
         let Some(node) = self.tree.insert(&message.topic) else {
             tracing::warn!("topic tree is full; a message was not stored");
@@ -223,7 +224,7 @@ impl Store {
             self.stats.topics += 1;
             self.tree_bytes += TOPIC_STATE_BYTES;
         }
-        self.datapoints.observe(&mut self.tree, node, &message);
+        self.datapoints.observe(&mut self.tree, node, &mut message);
         self.plot_values(node, &message);
         self.rates
             .record(&self.tree, node, message.payload.len(), received_at_nanos);
@@ -450,7 +451,10 @@ impl Store {
         }
     }
 
-    fn push_to_history(&mut self, node: NodeId, message: Message) {
+    fn push_to_history(&mut self, node: NodeId, mut message: Message) {
+        // The tree holds the path: a stored message keeps no copy of it (an empty `String`
+        // allocates nothing).
+        message.topic = String::new();
         let history_limits = self.limits.history_limits();
         let received_at_nanos = message.received_at_nanos;
         let message_bytes = estimated_message_bytes(&message);
@@ -625,7 +629,7 @@ mod tests {
             received_at_nanos,
         );
         for (key, value) in [("a", a), ("b", b)] {
-            let key = ValueKey::JsonPath(key.to_owned());
+            let key = ValueKey::JsonPath(key.into());
             pair.decoded.values.push(ExtractedValue {
                 key,
                 value,

@@ -34,11 +34,86 @@ impl NodeId {
     }
 }
 
+/// A level name: held inline up to [`LevelName::INLINE_BYTES`] bytes (hash ids and most
+/// levels), on the heap beyond. Reads as a `&str` (`Deref`). Saves a heap allocation (32 bytes
+/// or more) per node of a big tree.
+#[derive(Clone, PartialEq, Eq)]
+pub enum LevelName {
+    /// Short names: UTF-8 bytes and their length.
+    Inline {
+        /// Bytes used in `bytes`.
+        len: u8,
+        /// The name's bytes (valid UTF-8 up to `len`), zero-padded.
+        bytes: [u8; LevelName::INLINE_BYTES],
+    },
+    /// Longer names.
+    Heap(Box<str>),
+}
+
+impl LevelName {
+    /// Longest name held inline (keeps the type at 24 bytes).
+    pub const INLINE_BYTES: usize = 22;
+
+    /// The name as text.
+    pub fn as_str(&self) -> &str {
+        match self {
+            // Only ever built from a `&str` cut at its end, so this is valid UTF-8.
+            LevelName::Inline { len, bytes } => {
+                std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default()
+            }
+            LevelName::Heap(name) => name,
+        }
+    }
+
+    /// Heap bytes the name occupies (0 when inline), as the allocator counts them.
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            LevelName::Inline { .. } => 0,
+            LevelName::Heap(name) => super::history::heap_bytes(name.len()),
+        }
+    }
+}
+
+impl From<&str> for LevelName {
+    fn from(name: &str) -> Self {
+        if name.len() > Self::INLINE_BYTES {
+            return LevelName::Heap(name.into());
+        }
+        let mut bytes = [0; Self::INLINE_BYTES];
+        bytes[..name.len()].copy_from_slice(name.as_bytes());
+        LevelName::Inline {
+            // At most INLINE_BYTES (checked above), so it fits.
+            len: name.len() as u8,
+            bytes,
+        }
+    }
+}
+
+impl std::ops::Deref for LevelName {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::fmt::Debug for LevelName {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), formatter)
+    }
+}
+
+impl std::fmt::Display for LevelName {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(self.as_str())
+    }
+}
+
 /// One topic level.
 #[derive(Debug)]
 pub struct Node {
     /// This level's name (may be empty: `a//b` has an empty middle level).
-    pub name: Box<str>,
+    pub name: LevelName,
     /// `None` only for the root.
     pub parent: Option<NodeId>,
     /// 0 for the root's children (saturates at `u16::MAX`, which MQTT's 64 KiB topics never reach).
@@ -90,10 +165,15 @@ impl Node {
 /// A chunk is split in two when it grows beyond this many children.
 const CHUNK_SPLIT_LEN: usize = 1024;
 
-/// Children in natural order, split into chunks (no chunk is empty). Leaves allocate nothing.
+/// Children in natural order, split into chunks (no chunk is empty). Leaves allocate nothing and
+/// hold one pointer (most nodes of a big tree are leaves).
 #[derive(Debug, Default)]
 struct ChildList {
-    chunks: Vec<Vec<NodeId>>,
+    #[expect(
+        clippy::box_collection,
+        reason = "a leaf holds one pointer (8 bytes) instead of an empty Vec (24)"
+    )]
+    chunks: Option<Box<Vec<Vec<NodeId>>>>,
 }
 
 /// Where a missing child would be inserted: chunk and index within it.
@@ -104,17 +184,21 @@ struct InsertPosition {
 }
 
 impl ChildList {
+    fn chunks(&self) -> &[Vec<NodeId>] {
+        self.chunks.as_deref().map_or(&[], Vec::as_slice)
+    }
+
     fn len(&self) -> usize {
-        self.chunks.iter().map(Vec::len).sum()
+        self.chunks().iter().map(Vec::len).sum()
     }
 
     fn is_empty(&self) -> bool {
-        self.chunks.is_empty()
+        self.chunks.is_none()
     }
 
     fn iter(&self) -> Children<'_> {
         Children {
-            inner: self.chunks.iter().flatten().copied(),
+            inner: self.chunks().iter().flatten().copied(),
             remaining: self.len(),
         }
     }
@@ -125,14 +209,15 @@ impl ChildList {
         mut compare: impl FnMut(NodeId) -> Ordering,
     ) -> Result<NodeId, InsertPosition> {
         // The first chunk whose last child is not less than the target holds it (or its place).
-        let chunk = self.chunks.partition_point(|chunk| {
+        let chunks = self.chunks();
+        let chunk = chunks.partition_point(|chunk| {
             chunk
                 .last()
                 .is_some_and(|&last| compare(last) == Ordering::Less)
         });
-        let Some(children) = self.chunks.get(chunk) else {
-            let chunk = self.chunks.len().saturating_sub(1);
-            let index = self.chunks.last().map_or(0, Vec::len);
+        let Some(children) = chunks.get(chunk) else {
+            let chunk = chunks.len().saturating_sub(1);
+            let index = chunks.last().map_or(0, Vec::len);
             return Err(InsertPosition { chunk, index });
         };
         match children.binary_search_by(|&child| compare(child)) {
@@ -142,14 +227,15 @@ impl ChildList {
     }
 
     fn insert(&mut self, position: InsertPosition, id: NodeId) {
-        let Some(chunk) = self.chunks.get_mut(position.chunk) else {
-            self.chunks.push(vec![id]);
+        let chunks = self.chunks.get_or_insert_with(Box::default);
+        let Some(chunk) = chunks.get_mut(position.chunk) else {
+            chunks.push(vec![id]);
             return;
         };
         chunk.insert(position.index.min(chunk.len()), id);
         if chunk.len() > CHUNK_SPLIT_LEN {
             let upper_half = chunk.split_off(chunk.len() / 2);
-            self.chunks.insert(position.chunk + 1, upper_half);
+            chunks.insert(position.chunk + 1, upper_half);
         }
     }
 }
@@ -255,7 +341,9 @@ pub struct TopicTree {
     /// Hash of a full path → the node [`TopicTree::insert`] returned for it, so a message on a
     /// known topic skips the level-by-level binary search (which costs a cache miss per step on a
     /// big tree). Hits are verified against the tree, so a collision only costs the slow path.
-    path_index: HashMap<u64, NodeId, BuildHasherDefault<PrehashedHasher>>,
+    /// Keyed by 32 of the hash's bits: half the slot size, and a rare collision only costs the
+    /// slow path.
+    path_index: HashMap<u32, NodeId, BuildHasherDefault<PrehashedHasher>>,
     /// Randomly keyed, so outside input cannot aim for collisions.
     path_hasher: RandomState,
     /// Extra names nodes are known by (aedifion datapoint names of hashed topics), matched by
@@ -281,6 +369,11 @@ impl Hasher for PrehashedHasher {
 
     fn write_u64(&mut self, value: u64) {
         self.0 = value;
+    }
+
+    fn write_u32(&mut self, value: u32) {
+        // The table uses the top bits as tags and the low bits as positions: spread 32 bits over 64.
+        self.0 = u64::from(value).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     }
 }
 
@@ -346,7 +439,7 @@ impl TopicTree {
 
     /// The node for a full topic path, if it exists.
     pub fn find(&self, path: &str) -> Option<NodeId> {
-        if let Some(id) = self.indexed(path, self.path_hasher.hash_one(path)) {
+        if let Some(id) = self.indexed(path, self.path_hash(path)) {
             return Some(id);
         }
         path.split('/').try_fold(NodeId::ROOT, |parent, level| {
@@ -360,7 +453,7 @@ impl TopicTree {
         let mut current = id;
         while let Some(node) = self.get(current) {
             let Some(parent) = node.parent else { break };
-            levels.push(&*node.name);
+            levels.push(node.name.as_str());
             current = parent;
         }
         levels.reverse();
@@ -370,6 +463,12 @@ impl TopicTree {
     /// Number of nodes, root included.
     pub fn len(&self) -> usize {
         self.nodes.len()
+    }
+
+    /// Bytes of node slots the arena has allocated but not used yet (it grows by doubling), for
+    /// the store's memory estimate.
+    pub fn spare_bytes(&self) -> usize {
+        (self.nodes.capacity() - self.nodes.len()) * std::mem::size_of::<Node>()
     }
 
     /// True when only the root exists.
@@ -450,7 +549,7 @@ impl TopicTree {
 
     /// The node for `path`, creating missing levels. `None` only if the arena is full (4 billion nodes).
     pub fn insert(&mut self, path: &str) -> Option<NodeId> {
-        let hash = self.path_hasher.hash_one(path);
+        let hash = self.path_hash(path);
         if let Some(id) = self.indexed(path, hash) {
             return Some(id);
         }
@@ -461,12 +560,6 @@ impl TopicTree {
                 Err(position) => self.add_child(current, position, level, depth)?,
             };
         }
-    /// Bytes of node slots the arena has allocated but not used yet (it grows by doubling), for
-    /// the store's memory estimate.
-    pub fn spare_bytes(&self) -> usize {
-        (self.nodes.capacity() - self.nodes.len()) * std::mem::size_of::<Node>()
-    }
-
         // On a collision the first path keeps the slot; the other takes the slow path.
         self.path_index.entry(hash).or_insert(current);
         Some(current)
@@ -495,8 +588,13 @@ impl TopicTree {
         self.path_index.len()
     }
 
+    /// The path index's key for `path` (the low 32 bits of a keyed hash).
+    fn path_hash(&self, path: &str) -> u32 {
+        self.path_hasher.hash_one(path) as u32
+    }
+
     /// The indexed node for `path`, if its hash is indexed and the node really has this path.
-    fn indexed(&self, path: &str, hash: u64) -> Option<NodeId> {
+    fn indexed(&self, path: &str, hash: u32) -> Option<NodeId> {
         let id = *self.path_index.get(&hash)?;
         self.has_path(id, path).then_some(id)
     }
@@ -511,7 +609,7 @@ impl TopicTree {
             let Some(parent) = node.parent else {
                 return false;
             };
-            if *node.name != *level {
+            if node.name.as_str() != level {
                 return false;
             }
             current = parent;
@@ -1086,13 +1184,13 @@ mod tests {
         }
         let w = tree.find("w").unwrap();
         assert!(
-            tree.node(w).children.chunks.len() > 1,
+            tree.node(w).children.chunks().len() > 1,
             "the level was split into chunks"
         );
         assert!(
             tree.node(w)
                 .children
-                .chunks
+                .chunks()
                 .iter()
                 .all(|chunk| !chunk.is_empty() && chunk.len() <= CHUNK_SPLIT_LEN)
         );
@@ -1117,12 +1215,9 @@ mod tests {
     fn the_path_index_is_verified_against_the_tree() {
         let mut tree = tree_with(&["a/b", "a/b/c", "x"]);
         let b = tree.find("a/b").unwrap();
-        assert_eq!(
-            tree.indexed("a/b", tree.path_hasher.hash_one("a/b")),
-            Some(b)
-        );
+        assert_eq!(tree.indexed("a/b", tree.path_hash("a/b")), Some(b));
         // Point a hash at the wrong node, as a collision would: lookups must not trust it.
-        let hash_of_c = tree.path_hasher.hash_one("a/b/c");
+        let hash_of_c = tree.path_hash("a/b/c");
         tree.path_index.insert(hash_of_c, b);
         assert_eq!(
             tree.find("a/b/c").map(|id| tree.path(id)).as_deref(),
@@ -1136,6 +1231,29 @@ mod tests {
         assert!(!tree.has_path(b, "z/a/b"));
         assert!(!tree.has_path(NodeId::ROOT, ""));
         assert_eq!(tree.indexed_paths(), 3);
+    }
+
+    #[test]
+    fn short_level_names_are_held_inline_and_long_ones_on_the_heap() {
+        let long = "ä".repeat(12);
+        let tree = tree_with(&["lbg01/Pm2cx76I", &format!("lbg01/{long}"), "lbg01/"]);
+        let short = tree.node(tree.find("lbg01/Pm2cx76I").unwrap());
+        assert!(matches!(short.name, LevelName::Inline { .. }));
+        assert_eq!((&*short.name, short.name.heap_bytes()), ("Pm2cx76I", 0));
+        let heap = tree.node(tree.find(&format!("lbg01/{long}")).unwrap());
+        assert!(matches!(heap.name, LevelName::Heap(_)));
+        assert_eq!((heap.name.to_string(), heap.name.heap_bytes()), (long, 32));
+        assert_eq!(&*tree.node(tree.find("lbg01/").unwrap()).name, "");
+        assert_eq!(format!("{:?}", short.name), "\"Pm2cx76I\"");
+        assert_eq!(size_of::<LevelName>(), 24);
+        let exactly_inline = "x".repeat(LevelName::INLINE_BYTES);
+        assert_eq!(LevelName::from(exactly_inline.as_str()).heap_bytes(), 0);
+    }
+
+    #[test]
+    fn a_leaf_node_is_small() {
+        // Name inline, children one pointer: most nodes of a big tree are leaves.
+        assert!(size_of::<Node>() <= 72, "{}", size_of::<Node>());
     }
 
     #[test]

@@ -368,7 +368,7 @@ fn values_ui(
 pub fn value_key_label(key: &ValueKey) -> String {
     match key {
         ValueKey::Whole => "value".to_owned(),
-        ValueKey::JsonPath(path) => path.clone(),
+        ValueKey::JsonPath(path) => path.to_string(),
         ValueKey::InfluxField { measurement, field } => format!("{measurement} {field}"),
     }
 }
