@@ -117,6 +117,14 @@ fn main() {
         ),
         _ => {}
     }
+    println!(
+        "sizes: Message {} B, ExtractedValue {} B, Node {} B, TopicState {} B, Datapoint {} B",
+        size_of::<Message>(),
+        size_of::<topicscope::model::payload::ExtractedValue>(),
+        size_of::<topicscope::model::tree::Node>(),
+        size_of::<topicscope::model::store::TopicState>(),
+        size_of::<topicscope::model::datapoints::Datapoint>(),
+    );
     // Keep everything alive until measured.
     std::hint::black_box((&store, &tree, &datapoints, &rates, &kept));
 }

@@ -25,10 +25,11 @@ use serde_json::Value;
 use super::aedifion::{CONTROLS_PREFIX, META_PREFIX, TopicFamily, topic_family};
 use super::controls::{ControlsTimeline, Operation, SwopFacts};
 use super::hash_id::{self, DEFAULT_HASH_ID_LENGTH, HASH_ID_LENGTHS};
+use super::history::heap_bytes;
 use super::message::{Message, Nanos};
 use super::payload::ValueKey;
 use super::staleness::{self, Activity, Staleness};
-use super::tree::{LevelName, NodeId, TopicTree};
+use super::tree::{LevelName, NodeId, NodeMap, TopicTree};
 
 /// Characters kept of one metadata value (tag values may be arbitrarily long).
 const MAX_META_VALUE_CHARS: usize = 2_000;
@@ -238,7 +239,8 @@ pub struct Datapoints {
     /// `"<lbg>/<project>"` → project.
     project_index: HashMap<Box<str>, ProjectId>,
     datapoints: Vec<Datapoint>,
-    roles: HashMap<NodeId, NodeRole>,
+    /// What each node is (dense: nearly every node of an aedifion tree has a role).
+    roles: NodeMap<NodeRole>,
     /// Topics whose postfix is not the hash of the datapoint they carry, so the hash is not redone.
     unmatched: HashMap<NodeId, DatapointId>,
     controls: ControlsTimeline,
@@ -246,8 +248,6 @@ pub struct Datapoints {
     text_bytes: usize,
     /// Entries of every project's hash index.
     hash_entries: usize,
-    /// Topics labelled with a datapoint name (one tree label each).
-    labelled_topics: usize,
 }
 
 /// `lbg/project/postfix` split at its first two slashes (the postfix may hold none).
@@ -327,7 +327,7 @@ impl Datapoints {
             // Not `<lbg>/<project>/<postfix>`: observations still count, but need a project.
             return None;
         };
-        if seen.is_empty() && !self.roles.contains_key(&node) {
+        if seen.is_empty() && !self.roles.contains(node) {
             // A payload without a measurement (e.g. a number): metadata may still name it.
             if let Some(&project) = self.project_index.get(project_key) {
                 self.link_by_hash(tree, project, node, postfix);
@@ -337,7 +337,7 @@ impl Datapoints {
         let project = self.project_for(project_key);
         // A topic is hashed once per first measurement: a topic whose postfix matched none of
         // a message's datapoints is not hashed again while its messages start the same way.
-        let mut matching = !self.roles.contains_key(&node);
+        let mut matching = !self.roles.contains(node);
         let mut first = None;
         for measurement in seen {
             let Some(datapoint) = self.datapoint_for(project, measurement) else {
@@ -356,7 +356,7 @@ impl Datapoints {
             }
         }
         if let Some(first) = first
-            && !self.roles.contains_key(&node)
+            && !self.roles.contains(node)
         {
             self.unmatched.insert(node, first);
         }
@@ -404,13 +404,7 @@ impl Datapoints {
         }
         let project = entry.project;
         tree.set_label(node, Arc::clone(&entry.name));
-        if self
-            .roles
-            .insert(node, NodeRole::Datapoint(datapoint))
-            .is_none()
-        {
-            self.labelled_topics += 1;
-        }
+        self.roles.insert(node, NodeRole::Datapoint(datapoint));
         self.label_project_levels(tree, node, project);
     }
 
@@ -420,12 +414,10 @@ impl Datapoints {
             return;
         };
         self.roles
-            .entry(project_node)
-            .or_insert(NodeRole::Project(project));
+            .insert_if_missing(project_node, NodeRole::Project(project));
         if let Some(group_node) = tree.parent_of(project_node) {
             self.roles
-                .entry(group_node)
-                .or_insert(NodeRole::LoadBalancingGroup);
+                .insert_if_missing(group_node, NodeRole::LoadBalancingGroup);
         }
     }
 
@@ -465,15 +457,10 @@ impl Datapoints {
             let hashes = &mut self.projects[project.0 as usize].hashes;
             if hashes.insert(hash.into(), datapoint).is_none() {
                 self.hash_entries += 1;
-                self.text_bytes += hash.len();
+                self.text_bytes += heap_bytes(hash.len());
             }
-            if self
-                .roles
-                .insert(node, NodeRole::DatapointMetadata(datapoint))
-                .is_none()
-            {
-                self.labelled_topics += 1;
-            }
+            self.roles
+                .insert(node, NodeRole::DatapointMetadata(datapoint));
             tree.set_label(
                 node,
                 Arc::clone(&self.datapoints[datapoint.0 as usize].name),
@@ -492,7 +479,7 @@ impl Datapoints {
         for candidate in candidates {
             if !entry.hashes.contains_key(candidate.as_str()) {
                 self.hash_entries += 1;
-                self.text_bytes += candidate.len();
+                self.text_bytes += heap_bytes(candidate.len());
                 entry.hashes.insert(candidate.into(), datapoint);
             }
         }
@@ -515,7 +502,7 @@ impl Datapoints {
         for candidate in hash_id::hash_id_candidates(name, length) {
             if let Some(node) = tree.find(&format!("{prefix}/{candidate}"))
                 && tree.node(node).is_topic()
-                && !self.roles.contains_key(&node)
+                && !self.roles.contains(node)
             {
                 self.link_topic(tree, node, datapoint);
                 return;
@@ -568,7 +555,7 @@ impl Datapoints {
         let roles = [Some(family), Some(NodeRole::LoadBalancingGroup), project];
         for (level, role) in from_top.zip(roles) {
             if let Some(role) = role {
-                self.roles.entry(level).or_insert(role);
+                self.roles.insert_if_missing(level, role);
             }
         }
     }
@@ -603,7 +590,8 @@ impl Datapoints {
         }
         let id = DatapointId(u32::try_from(self.datapoints.len()).ok()?);
         let name: Arc<str> = name.into();
-        self.text_bytes += name.len();
+        // An `Arc<str>` allocation: two reference counts and the text.
+        self.text_bytes += heap_bytes(2 * size_of::<usize>() + name.len());
         entry.names.insert(Arc::clone(&name), id);
         self.datapoints.push(Datapoint {
             name,
@@ -618,7 +606,7 @@ impl Datapoints {
 
     /// The role of a tree node in the aedifion hierarchy, if it has one.
     pub fn role(&self, node: NodeId) -> Option<NodeRole> {
-        self.roles.get(&node).copied()
+        self.roles.get(node).copied()
     }
 
     /// The datapoint a time-series or per-datapoint metadata topic belongs to.
@@ -683,18 +671,17 @@ impl Datapoints {
 
     /// Estimated bytes the registry holds, for the store's memory figure. O(1).
     ///
-    /// Hash tables are counted at about two slots per entry (at most 7/8 full, growing by
-    /// doubling); names are held once (shared with the tree's labels and the name index).
+    /// Hash tables are counted at about two slots (and control bytes) per entry (at most 7/8
+    /// full, growing by doubling); names are held once (shared with the tree's labels, the name
+    /// index and stored messages' measurements); the tree counts its label slots.
     pub fn estimated_bytes(&self) -> usize {
-        const ARC_HEADER_BYTES: usize = 2 * size_of::<usize>();
-        let per_datapoint =
-            size_of::<Datapoint>() + ARC_HEADER_BYTES + 2 * size_of::<(Arc<str>, DatapointId)>();
-        self.datapoints.len() * per_datapoint
+        let table_bytes = |entries: usize, slot_bytes: usize| entries * 2 * (slot_bytes + 1);
+        heap_bytes(self.datapoints.capacity() * size_of::<Datapoint>())
+            + table_bytes(self.datapoints.len(), size_of::<(Arc<str>, DatapointId)>())
             + self.projects.len() * size_of::<Project>()
-            + self.roles.len() * 2 * size_of::<(NodeId, NodeRole)>()
-            + self.unmatched.len() * 2 * size_of::<(NodeId, DatapointId)>()
-            + self.labelled_topics * 2 * size_of::<(NodeId, Arc<str>)>()
-            + self.hash_entries * 2 * size_of::<(Box<str>, DatapointId)>()
+            + self.roles.heap_bytes()
+            + table_bytes(self.unmatched.len(), size_of::<(NodeId, DatapointId)>())
+            + table_bytes(self.hash_entries, size_of::<(Box<str>, DatapointId)>())
             + self.controls.len() * (size_of::<Operation>() + 2 * size_of::<SwopFacts>())
             + self.text_bytes
     }

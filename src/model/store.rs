@@ -582,6 +582,7 @@ impl Store {
             + self.eviction_queue.len() * QUEUE_ENTRY_BYTES
             + self.stats.series_points as usize * SERIES_POINT_BYTES
             + self.datapoints.estimated_bytes()
+            + self.tree.label_bytes()
             + self.spare_bytes();
         self.stats.bytes_held = bytes as u64;
     }
@@ -673,6 +674,7 @@ mod tests {
             .sum::<usize>()
             * SERIES_POINT_BYTES;
         bytes += store.datapoints().estimated_bytes();
+        bytes += store.tree().label_bytes();
         bytes as u64
     }
 

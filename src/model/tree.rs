@@ -109,6 +109,77 @@ impl std::fmt::Display for LevelName {
     }
 }
 
+/// A value for some nodes, in a vector indexed by node id (grown to the highest id given a
+/// value). Costs `size_of::<Option<T>>()` per node up to that id, far less than a hash map's
+/// two slots per entry when most nodes have a value (the labels and roles of an aedifion tree).
+#[derive(Debug, Clone)]
+pub struct NodeMap<T> {
+    slots: Vec<Option<T>>,
+    len: usize,
+}
+
+impl<T> Default for NodeMap<T> {
+    fn default() -> Self {
+        Self {
+            slots: Vec::new(),
+            len: 0,
+        }
+    }
+}
+
+impl<T> NodeMap<T> {
+    /// The value of `id`, if any.
+    pub fn get(&self, id: NodeId) -> Option<&T> {
+        self.slots.get(id.index())?.as_ref()
+    }
+
+    /// True if `id` has a value.
+    pub fn contains(&self, id: NodeId) -> bool {
+        self.get(id).is_some()
+    }
+
+    /// Sets the value of `id`; returns the one it replaced.
+    pub fn insert(&mut self, id: NodeId, value: T) -> Option<T> {
+        let slot = self.slot_mut(id);
+        let old = slot.replace(value);
+        if old.is_none() {
+            self.len += 1;
+        }
+        old
+    }
+
+    /// Sets the value of `id` unless it has one.
+    pub fn insert_if_missing(&mut self, id: NodeId, value: T) {
+        let slot = self.slot_mut(id);
+        if slot.is_none() {
+            *slot = Some(value);
+            self.len += 1;
+        }
+    }
+
+    /// Nodes with a value.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True when no node has a value.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Heap bytes of the slots, for memory estimates.
+    pub fn heap_bytes(&self) -> usize {
+        super::history::heap_bytes(self.slots.capacity() * size_of::<Option<T>>())
+    }
+
+    fn slot_mut(&mut self, id: NodeId) -> &mut Option<T> {
+        if id.index() >= self.slots.len() {
+            self.slots.resize_with(id.index() + 1, || None);
+        }
+        &mut self.slots[id.index()]
+    }
+}
+
 /// One topic level.
 #[derive(Debug)]
 pub struct Node {
@@ -348,7 +419,7 @@ pub struct TopicTree {
     path_hasher: RandomState,
     /// Extra names nodes are known by (aedifion datapoint names of hashed topics), matched by
     /// the substring filter like the path.
-    labels: HashMap<NodeId, std::sync::Arc<str>>,
+    labels: NodeMap<std::sync::Arc<str>>,
 }
 
 /// A hasher for keys that already are well-mixed 64-bit hashes.
@@ -388,7 +459,7 @@ impl TopicTree {
             cache: RowCache::default(),
             path_index: HashMap::default(),
             path_hasher: RandomState::new(),
-            labels: HashMap::new(),
+            labels: NodeMap::default(),
         }
     }
 
@@ -580,7 +651,12 @@ impl TopicTree {
 
     /// The label of `id`, if one was set.
     pub fn label(&self, id: NodeId) -> Option<&str> {
-        self.labels.get(&id).map(|label| &**label)
+        self.labels.get(id).map(|label| &**label)
+    }
+
+    /// Heap bytes of the labels' slots (the texts are shared with the datapoint registry).
+    pub fn label_bytes(&self) -> usize {
+        self.labels.heap_bytes()
     }
 
     /// Number of paths in the fast lookup index (for the memory estimate).
@@ -782,7 +858,7 @@ impl TopicTree {
                 || path.contains(needle)
                 || self
                     .labels
-                    .get(&id)
+                    .get(id)
                     .is_some_and(|label| label.to_lowercase().contains(needle));
             if matched {
                 self.mark_visible(flags, id);
@@ -1248,6 +1324,23 @@ mod tests {
         assert_eq!(size_of::<LevelName>(), 24);
         let exactly_inline = "x".repeat(LevelName::INLINE_BYTES);
         assert_eq!(LevelName::from(exactly_inline.as_str()).heap_bytes(), 0);
+    }
+
+    #[test]
+    fn a_node_map_holds_values_by_id_and_counts_them() {
+        let mut map = NodeMap::default();
+        assert!(map.is_empty() && map.get(NodeId(5)).is_none());
+        assert_eq!(map.insert(NodeId(5), 'a'), None);
+        assert_eq!(map.insert(NodeId(5), 'b'), Some('a'));
+        map.insert_if_missing(NodeId(5), 'c');
+        map.insert_if_missing(NodeId(2), 'd');
+        assert_eq!(
+            (map.get(NodeId(5)), map.get(NodeId(2))),
+            (Some(&'b'), Some(&'d'))
+        );
+        assert!(!map.contains(NodeId(3)) && !map.contains(NodeId(99)));
+        assert_eq!(map.len(), 2);
+        assert!(map.heap_bytes() >= 6 * size_of::<Option<char>>());
     }
 
     #[test]
