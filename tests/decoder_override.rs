@@ -34,7 +34,7 @@ fn an_override_changes_the_decoded_format_of_matching_topics_only() {
 
     let overridden = received.wait_for_topic("site/devices/ahu1");
     assert_eq!(overridden.decoded.format, PayloadFormat::Meta);
-    assert_eq!(overridden.decoded.problem, None);
+    assert_eq!(overridden.decoded.problem(), None);
 
     let automatic = received.wait_for_topic("site/other/ahu1");
     assert_eq!(automatic.decoded.format, PayloadFormat::Json);
@@ -43,6 +43,6 @@ fn an_override_changes_the_decoded_format_of_matching_topics_only() {
     let forced = received.wait_for_topic("site/raw/x");
     assert_eq!(forced.decoded.format, PayloadFormat::Text);
     assert!(forced.decoded.values.is_empty());
-    let problem = forced.decoded.problem.expect("a reason");
+    let problem = forced.decoded.problem().expect("a reason");
     assert!(problem.contains("legacy"), "{problem}");
 }

@@ -300,7 +300,7 @@ pub fn decode(topic: Option<&str>, payload: &[u8], choice: DecoderChoice) -> Dec
         swop: None,
         number: None,
         errors: Vec::new(),
-        problem: decoded.problem.clone(),
+        problem: decoded.problem().map(str::to_owned),
     };
     let text = match std::str::from_utf8(payload) {
         Ok(text) => text,
@@ -327,13 +327,11 @@ pub fn decode(topic: Option<&str>, payload: &[u8], choice: DecoderChoice) -> Dec
         DecoderChoice::Json => decode_json(text, &mut report),
         DecoderChoice::Meta => decode_meta(payload, &mut report),
         DecoderChoice::Swop => decode_swop(payload, &mut report),
-        DecoderChoice::Auto => {
-            report
-                .errors
-                .push(ErrorView::reason(decoded.problem.clone().unwrap_or_else(
-                    || "not line protocol, the legacy format, JSON or a number".to_owned(),
-                )))
-        }
+        DecoderChoice::Auto => report.errors.push(ErrorView::reason(
+            decoded.problem().map(str::to_owned).unwrap_or_else(|| {
+                "not line protocol, the legacy format, JSON or a number".to_owned()
+            }),
+        )),
     }
     report.ok = report.errors.is_empty();
     report

@@ -429,7 +429,7 @@ impl Datapoints {
         let project = self.project_for(project_key);
         let project_role = NodeRole::ProjectMetadata(project);
         self.label_family_levels(tree, node, NodeRole::MetaFamily, Some(project_role));
-        let Some(AedifionFacts::Meta(facts)) = message.decoded.aedifion.as_deref() else {
+        let Some(AedifionFacts::Meta(facts)) = message.decoded.aedifion() else {
             return;
         };
         let Some(name) = facts.name.as_deref() else {
@@ -530,7 +530,7 @@ impl Datapoints {
         let project_role = split_family_topic(&message.topic, CONTROLS_PREFIX)
             .map(|(project_key, _)| NodeRole::ProjectControls(self.project_for(project_key)));
         self.label_family_levels(tree, node, NodeRole::ControlsFamily, project_role);
-        if let Some(AedifionFacts::Swop(facts)) = message.decoded.aedifion.as_deref() {
+        if let Some(AedifionFacts::Swop(facts)) = message.decoded.aedifion() {
             self.controls.record(node, facts, message.received_at_nanos);
         }
     }

@@ -242,9 +242,9 @@ mod tests {
         );
         let refused = forced("a/b", "m value=1 1", DecoderChoice::Legacy);
         assert_eq!(refused.format, PayloadFormat::Text);
-        assert!(refused.problem.unwrap().contains("legacy"));
+        assert!(refused.problem().unwrap().contains("legacy"));
         let not_influx = forced("a/b", "21.5 °C", DecoderChoice::Influx);
-        assert!(not_influx.problem.unwrap().contains("line protocol"));
+        assert!(not_influx.problem().unwrap().contains("line protocol"));
         let number = forced("a/b", "21.5 °C", DecoderChoice::Json);
         assert_eq!(
             (number.format, number.values.len()),

@@ -180,10 +180,52 @@ pub struct Decoded {
     pub preview: String,
     /// Numbers that can be plotted, in payload order (bounded count).
     pub values: Vec<ExtractedValue>,
+    /// The rare parts (a problem, aedifion facts), boxed so every other message pays one
+    /// pointer: read them with [`Decoded::problem`] and [`Decoded::aedifion`].
+    pub(crate) extra: Option<Box<DecodedExtra>>,
+}
+
+/// The parts of a [`Decoded`] most payloads do not have.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct DecodedExtra {
+    problem: Option<Box<str>>,
+    aedifion: Option<AedifionFacts>,
+}
+
+impl Decoded {
     /// Why the payload is not what it looked like (e.g. a malformed Influx line), for the UI.
-    pub problem: Option<String>,
-    /// What the datapoint registry needs from a META or SWOP message (boxed: rare and larger).
-    pub aedifion: Option<Box<AedifionFacts>>,
+    pub fn problem(&self) -> Option<&str> {
+        self.extra.as_deref()?.problem.as_deref()
+    }
+
+    /// What the datapoint registry needs from a META or SWOP message.
+    pub fn aedifion(&self) -> Option<&AedifionFacts> {
+        self.extra.as_deref()?.aedifion.as_ref()
+    }
+
+    /// Heap bytes of the rare parts (for memory estimates).
+    pub fn extra_heap_bytes(&self) -> usize {
+        let Some(extra) = self.extra.as_deref() else {
+            return 0;
+        };
+        super::history::heap_bytes(size_of::<DecodedExtra>())
+            + extra
+                .problem
+                .as_ref()
+                .map_or(0, |problem| super::history::heap_bytes(problem.len()))
+    }
+
+    fn with_extra(mut self, problem: Option<String>, aedifion: Option<AedifionFacts>) -> Decoded {
+        if problem.is_none() && aedifion.is_none() {
+            self.extra = None;
+            return self;
+        }
+        self.extra = Some(Box::new(DecodedExtra {
+            problem: problem.map(String::into_boxed_str),
+            aedifion,
+        }));
+        self
+    }
 }
 
 /// Maximum length of [`Decoded::preview`] in characters.
@@ -230,9 +272,6 @@ impl Decoded {
     fn compacted(mut self) -> Decoded {
         self.preview.shrink_to_fit();
         self.values.shrink_to_fit();
-        if let Some(problem) = &mut self.problem {
-            problem.shrink_to_fit();
-        }
         self
     }
 
@@ -241,13 +280,21 @@ impl Decoded {
             format,
             preview,
             values: Vec::new(),
-            problem: None,
-            aedifion: None,
+            extra: None,
         }
     }
 
     fn with_problem(mut self, problem: impl Into<String>) -> Decoded {
-        self.problem = Some(problem.into());
+        let problem = Some(problem.into().into_boxed_str());
+        match self.extra.as_deref_mut() {
+            Some(extra) => extra.problem = problem,
+            None => {
+                self.extra = Some(Box::new(DecodedExtra {
+                    problem,
+                    aedifion: None,
+                }));
+            }
+        }
         self
     }
 }
@@ -350,14 +397,11 @@ fn decode_meta(text: &str) -> Decoded {
             .with_problem("metadata on META/… must be a JSON object, and this is not JSON");
     };
     match aedifion::summarize_meta(&document) {
-        Some(summary) => Decoded {
-            format: PayloadFormat::Meta,
-            preview: one_line_preview(&summary.preview()),
-            values: Vec::new(),
-            problem: summary.problem.map(|problem| problem.to_string()),
-            aedifion: MetaFacts::from_document(&document)
-                .map(|facts| Box::new(AedifionFacts::Meta(facts))),
-        },
+        Some(summary) => Decoded::plain(PayloadFormat::Meta, one_line_preview(&summary.preview()))
+            .with_extra(
+                summary.problem.map(|problem| problem.to_string()),
+                MetaFacts::from_document(&document).map(AedifionFacts::Meta),
+            ),
         None => {
             decode_json_or_text(text).with_problem("metadata on META/… must be one JSON object")
         }
@@ -385,10 +429,12 @@ fn decode_controls(text: &str) -> Decoded {
         values: json_values::extract_json_values(text)
             .map(|found| found.values)
             .unwrap_or_default(),
-        problem,
-        aedifion: SwopFacts::from_document(&document)
-            .map(|facts| Box::new(AedifionFacts::Swop(facts))),
+        extra: None,
     }
+    .with_extra(
+        problem,
+        SwopFacts::from_document(&document).map(AedifionFacts::Swop),
+    )
 }
 
 /// What the strict SWOP validator (the one the composer and `topicscope setpoint` use) says about
@@ -430,8 +476,7 @@ fn decode_time_series(text: &str) -> Decoded {
                 value,
                 timestamp_nanos: None,
             }],
-            problem: None,
-            aedifion: None,
+            extra: None,
         };
     }
     if let Some(decoded) = decode_json(text) {
@@ -460,13 +505,15 @@ fn decode_json(text: &str) -> Option<Decoded> {
             json_values::MAX_JSON_DEPTH
         )
     });
-    Some(Decoded {
-        format: PayloadFormat::Json,
-        preview: one_line_preview(text),
-        values: found.values,
-        problem,
-        aedifion: None,
-    })
+    Some(
+        Decoded {
+            format: PayloadFormat::Json,
+            preview: one_line_preview(text),
+            values: found.values,
+            extra: None,
+        }
+        .with_extra(problem, None),
+    )
 }
 
 fn decode_legacy(record: legacy::LegacyRecord) -> Decoded {
@@ -487,8 +534,7 @@ fn decode_legacy(record: legacy::LegacyRecord) -> Decoded {
             value: record.value,
             timestamp_nanos: Some(record.timestamp_nanos),
         }],
-        problem: None,
-        aedifion: None,
+        extra: None,
     }
 }
 
@@ -538,13 +584,15 @@ fn decode_influx(text: &str) -> InfluxOutcome<'_> {
         }
         None => None,
     };
-    InfluxOutcome::Decoded(Decoded {
-        format: PayloadFormat::Influx,
-        preview: one_line_preview(&preview),
-        values,
-        problem,
-        aedifion: None,
-    })
+    InfluxOutcome::Decoded(
+        Decoded {
+            format: PayloadFormat::Influx,
+            preview: one_line_preview(&preview),
+            values,
+            extra: None,
+        }
+        .with_extra(problem, None),
+    )
 }
 
 /// Moves the line's plottable fields into `values`; returns how many did not fit.
@@ -709,7 +757,7 @@ mod tests {
                 timestamp_nanos: Some(1_465_839_830_100_400_200)
             }]
         );
-        assert_eq!(decoded.problem, None);
+        assert_eq!(decoded.problem(), None);
     }
 
     #[test]
@@ -736,7 +784,7 @@ mod tests {
         assert_eq!(decoded.format, PayloadFormat::Influx);
         assert_eq!(decoded.values.len(), 2);
         assert_eq!(decoded.preview, "a value=1 (+2 more lines)");
-        let problem = decoded.problem.unwrap();
+        let problem = decoded.problem().unwrap();
         assert!(problem.starts_with("line 2, byte 9: `NaN`"), "{problem}");
         assert!(
             problem.ends_with("(1 of 3 lines could not be decoded)"),
@@ -748,8 +796,8 @@ mod tests {
     fn a_broken_single_line_is_text_with_the_reason() {
         let decoded = decode("RoomTemperature value=20,3 1465839830100400200");
         assert_eq!(decoded.format, PayloadFormat::Text);
-        assert!(decoded.problem.unwrap().contains("decimal comma"));
-        assert_eq!(decode("hello world").problem, None);
+        assert!(decoded.problem().unwrap().contains("decimal comma"));
+        assert_eq!(decode("hello world").problem(), None);
     }
 
     #[test]
@@ -810,7 +858,7 @@ mod tests {
     fn broken_json_with_a_point_line_is_influx_with_a_problem() {
         let decoded = decode("[\n\"x\",\nm v=1\n]");
         assert_eq!(decoded.format, PayloadFormat::Influx);
-        assert!(decoded.problem.unwrap().contains("3 of 4 lines"));
+        assert!(decoded.problem().unwrap().contains("3 of 4 lines"));
         let decoded = decode("{\"a\":\n\"m v=1\"}");
         assert_eq!(decoded.format, PayloadFormat::Json);
     }
@@ -836,7 +884,7 @@ mod tests {
         );
         assert_eq!(decoded.format, PayloadFormat::Meta);
         assert_eq!(decoded.preview, "name=AS11 objtype=device");
-        assert_eq!(decoded.problem, None);
+        assert_eq!(decoded.problem(), None);
     }
 
     #[test]
@@ -846,10 +894,10 @@ mod tests {
             b"name=RoomTemperature;objtype=analogInput",
         );
         assert_eq!(decoded.format, PayloadFormat::Text);
-        assert!(decoded.problem.unwrap().contains("JSON object"));
+        assert!(decoded.problem().unwrap().contains("JSON object"));
         let decoded = Decoded::from_payload("META/lbg01/proj", br#"[{"name":"x"}]"#);
         assert_eq!(decoded.format, PayloadFormat::Json);
-        assert!(decoded.problem.is_some());
+        assert!(decoded.problem().is_some());
     }
 
     #[test]
@@ -859,14 +907,15 @@ mod tests {
         assert_eq!(decoded.format, PayloadFormat::Swop);
         assert_eq!(decoded.preview, "NEWSPT datapoint=RTs value=20.5 prio 13");
         assert_eq!(decoded.values[0].key, ValueKey::JsonPath("value".into()));
-        assert_eq!(decoded.problem, None);
+        assert_eq!(decoded.problem(), None);
     }
 
     #[test]
     fn controls_problems_are_the_strict_validators_refusals_and_remarks() {
         let problem = |payload: &str| {
             Decoded::from_payload("CONTROLS/lbg01/proj", payload.as_bytes())
-                .problem
+                .problem()
+                .map(str::to_owned)
                 .unwrap_or_default()
         };
         let out_of_range = problem(
@@ -896,7 +945,7 @@ mod tests {
     fn controls_topic_without_type_is_json_with_a_problem() {
         let decoded = Decoded::from_payload("CONTROLS/lbg01/proj", br#"{"swop_version":"0.2"}"#);
         assert_eq!(decoded.format, PayloadFormat::Json);
-        assert!(decoded.problem.unwrap().contains("no string `type`"));
+        assert!(decoded.problem().unwrap().contains("no string `type`"));
     }
 
     #[test]
@@ -922,7 +971,7 @@ mod tests {
         let decoded = Decoded::from_payload(SERIES_TOPIC, &payload);
         assert_eq!(decoded.format, PayloadFormat::Text);
         assert!(decoded.values.is_empty());
-        assert!(decoded.problem.unwrap().contains("too large to decode"));
+        assert!(decoded.problem().unwrap().contains("too large to decode"));
         assert!(decoded.preview.chars().count() <= PREVIEW_CHARS);
     }
 
@@ -933,7 +982,7 @@ mod tests {
             .collect();
         let decoded = decode(&payload);
         assert_eq!(decoded.values.len(), MAX_VALUES);
-        assert!(decoded.problem.unwrap().contains("only the first"));
+        assert!(decoded.problem().unwrap().contains("only the first"));
     }
 
     #[test]

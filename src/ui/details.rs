@@ -121,7 +121,7 @@ impl DetailsPanel {
         metadata_ui(ui, message, topic.message_count, now_nanos);
         write_actions_ui(ui, store, node, actions);
         datapoint_details_ui(ui, store, node, now_nanos);
-        if let Some(problem) = &message.decoded.problem {
+        if let Some(problem) = message.decoded.problem() {
             ui.colored_label(Palette::for_ui(ui).warning, problem);
         }
         values_ui(ui, store, node, message, actions);
