@@ -29,7 +29,7 @@ use super::history::heap_bytes;
 use super::message::{Message, Nanos};
 use super::payload::ValueKey;
 use super::staleness::{self, Activity, Staleness};
-use super::tree::{LevelName, NodeId, NodeMap, TopicTree};
+use super::tree::{NodeId, NodeMap, TopicTree};
 
 /// Characters kept of one metadata value (tag values may be arbitrarily long).
 const MAX_META_VALUE_CHARS: usize = 2_000;
@@ -151,9 +151,6 @@ pub struct Datapoint {
     pub name: Arc<str>,
     /// The project it belongs to.
     pub project: ProjectId,
-    /// The topic postfix it is published on (its hash id), once known. Held inline (hash ids
-    /// are short), like the tree's level names.
-    pub hash_id: Option<LevelName>,
     /// Its time-series topic node, once seen.
     pub topic: Option<NodeId>,
     /// The newest metadata for it.
@@ -163,6 +160,12 @@ pub struct Datapoint {
 }
 
 impl Datapoint {
+    /// The topic postfix it is published on (its hash id), once its topic is known: the last
+    /// level of that topic in `tree` (not stored twice).
+    pub fn hash_id<'tree>(&self, tree: &'tree TopicTree) -> Option<&'tree str> {
+        Some(tree.get(self.topic?)?.name.as_str())
+    }
+
     /// Engineering units from the metadata.
     pub fn units(&self) -> Option<&str> {
         self.meta.as_deref()?.units.as_deref()
@@ -397,11 +400,6 @@ impl Datapoints {
     fn link_topic(&mut self, tree: &mut TopicTree, node: NodeId, datapoint: DatapointId) {
         let entry = &mut self.datapoints[datapoint.0 as usize];
         entry.topic = Some(node);
-        if entry.hash_id.is_none() {
-            let hash_id = tree.node(node).name.clone();
-            self.text_bytes += hash_id.heap_bytes();
-            entry.hash_id = Some(hash_id);
-        }
         let project = entry.project;
         tree.set_label(node, Arc::clone(&entry.name));
         self.roles.insert(node, NodeRole::Datapoint(datapoint));
@@ -596,7 +594,6 @@ impl Datapoints {
         self.datapoints.push(Datapoint {
             name,
             project,
-            hash_id: None,
             topic: None,
             meta: None,
             activity: Activity::default(),
@@ -730,7 +727,7 @@ mod tests {
         let node = store.tree().find(&topic).unwrap();
         let (_, datapoint) = registry.datapoint_of_topic(node).unwrap();
         assert_eq!(
-            datapoint.hash_id.as_deref(),
+            datapoint.hash_id(store.tree()),
             Some(hash_id(name, 8).as_str())
         );
         assert_eq!(datapoint.activity.observations, 1);

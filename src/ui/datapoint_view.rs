@@ -157,7 +157,7 @@ pub fn datapoint_details_ui(ui: &mut egui::Ui, store: &Store, node: NodeId, now_
         .spacing([16.0, 2.0])
         .show(ui, |ui| {
             row(ui, "Name", &datapoint.name);
-            if let Some(hash_id) = &datapoint.hash_id {
+            if let Some(hash_id) = datapoint.hash_id(store.tree()) {
                 row(ui, "Hash id", hash_id);
             }
             if let Some(project) = store.datapoints().project(datapoint.project) {

@@ -52,7 +52,7 @@ pub fn known_datapoints(store: &Store, project: &str) -> Vec<KnownDatapoint> {
         .filter(|datapoint| datapoint.project == project_id)
         .map(|datapoint| KnownDatapoint {
             name: datapoint.name.to_string(),
-            hash_id: datapoint.hash_id.as_deref().map(str::to_owned),
+            hash_id: datapoint.hash_id(store.tree()).map(str::to_owned),
             units: datapoint.units().map(str::to_owned),
         })
         .collect();
