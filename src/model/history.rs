@@ -52,10 +52,17 @@ pub enum EvictOldest {
     NotOldest,
 }
 
-/// A topic's recent messages, oldest first internally.
+/// A topic's recent messages. The latest is held inline (most topics of a big broker hold just
+/// that one, and the topic's state then is one allocation); older ones, oldest first, in a ring
+/// allocated only once a topic has more than one message.
 #[derive(Debug, Default)]
 pub struct History {
-    messages: VecDeque<Message>,
+    latest: Option<Message>,
+    #[expect(
+        clippy::box_collection,
+        reason = "one pointer (8 bytes) in every topic's state instead of an empty ring (32)"
+    )]
+    older: Option<Box<VecDeque<Message>>>,
     /// Sequence number the next pushed message gets (= messages ever pushed).
     next_sequence: u64,
     payload_bytes: usize,
@@ -67,58 +74,75 @@ impl History {
         Self::default()
     }
 
+    fn older_iter(&self) -> impl DoubleEndedIterator<Item = &Message> {
+        self.older.as_deref().into_iter().flatten()
+    }
+
+    fn older_len(&self) -> usize {
+        self.older.as_deref().map_or(0, VecDeque::len)
+    }
+
     /// The newest message.
     pub fn latest(&self) -> Option<&Message> {
-        self.messages.back()
+        self.latest.as_ref()
     }
 
     /// The message before the latest (for a diff view).
     pub fn previous(&self) -> Option<&Message> {
-        self.messages
-            .len()
-            .checked_sub(2)
-            .and_then(|index| self.messages.get(index))
+        self.older.as_deref()?.back()
     }
 
     /// Newest first.
     pub fn iter_newest_first(&self) -> impl Iterator<Item = &Message> {
-        self.messages.iter().rev()
+        self.latest.iter().chain(self.older_iter().rev())
     }
 
     /// Oldest first.
     pub fn iter_oldest_first(&self) -> impl Iterator<Item = &Message> {
-        self.messages.iter()
+        self.older_iter().chain(self.latest.iter())
     }
 
     /// The `index`-th message counting from the newest (0 = latest).
     pub fn newest_first(&self, index: usize) -> Option<&Message> {
-        self.messages
-            .len()
-            .checked_sub(index + 1)
-            .and_then(|position| self.messages.get(position))
+        match index.checked_sub(1) {
+            None => self.latest(),
+            Some(older_index) => {
+                let older = self.older.as_deref()?;
+                older
+                    .len()
+                    .checked_sub(older_index + 1)
+                    .and_then(|position| older.get(position))
+            }
+        }
     }
 
     /// Number of messages held.
     pub fn len(&self) -> usize {
-        self.messages.len()
+        usize::from(self.latest.is_some()) + self.older_len()
     }
 
     /// True before the first message.
     pub fn is_empty(&self) -> bool {
-        self.messages.is_empty()
+        self.latest.is_none()
     }
 
-    /// Message slots allocated (held messages included); the store counts the spare ones.
+    /// Message slots allocated (held messages included; the latest's inline slot counts once
+    /// it is used); the store counts the spare ones.
     pub fn capacity(&self) -> usize {
-        self.messages.capacity()
+        usize::from(self.latest.is_some()) + self.older.as_deref().map_or(0, VecDeque::capacity)
     }
 
     /// Gives spare slots back once at most a quarter of them is used (after the memory budget
     /// evicted most of a busy topic's history), keeping room for twice the messages held.
     pub fn shrink_if_sparse(&mut self) {
-        let held = self.messages.len();
-        if self.messages.capacity() > 4 && held * 4 <= self.messages.capacity() {
-            self.messages.shrink_to(held * 2);
+        let Some(older) = self.older.as_deref_mut() else {
+            return;
+        };
+        let held = older.len();
+        if held == 0 {
+            self.older = None;
+        } else if older.capacity() > 4 && held * 4 <= older.capacity() {
+            older.shrink_to(held * 2);
         }
     }
 
@@ -129,24 +153,24 @@ impl History {
 
     /// Estimated memory held by the messages ([`estimated_message_bytes`] summed); O(len).
     pub fn held_bytes(&self) -> usize {
-        self.messages.iter().map(estimated_message_bytes).sum()
+        self.iter_oldest_first().map(estimated_message_bytes).sum()
     }
 
     /// Messages dropped so far to stay within limits (every message pushed and no longer held).
     pub fn evicted(&self) -> u64 {
-        self.next_sequence - self.messages.len() as u64
+        self.next_sequence - self.len() as u64
     }
 
     /// Sequence number of the latest message, if any.
     pub fn latest_sequence(&self) -> Option<u64> {
         self.next_sequence
             .checked_sub(1)
-            .filter(|_| !self.messages.is_empty())
+            .filter(|_| self.latest.is_some())
     }
 
     /// Sequence number of the oldest message held, if any.
     pub fn oldest_sequence(&self) -> Option<u64> {
-        (!self.messages.is_empty()).then(|| self.next_sequence - self.messages.len() as u64)
+        (!self.is_empty()).then(|| self.next_sequence - self.len() as u64)
     }
 
     /// Appends `message` as the latest, then trims the oldest to `limits`. Returns the new
@@ -155,24 +179,27 @@ impl History {
         let sequence = self.next_sequence;
         self.next_sequence += 1;
         self.payload_bytes += message.payload.len();
-        if self.messages.capacity() == 0 {
-            // Most topics of a large broker hold one message: don't let the first push reserve four.
-            self.messages.reserve_exact(1);
+        if let Some(previous) = self.latest.replace(message) {
+            self.older
+                .get_or_insert_with(|| Box::new(VecDeque::with_capacity(1)))
+                .push_back(previous);
         }
-        self.messages.push_back(message);
         (sequence, self.trim(limits))
     }
 
     /// Drops the oldest messages until `limits` hold (never the latest).
     pub fn trim(&mut self, limits: HistoryLimits) -> Trimmed {
         let mut trimmed = Trimmed::default();
-        while self.messages.len() > 1
-            && (self.messages.len() > limits.max_messages
-                || self.payload_bytes > limits.max_payload_bytes)
+        while self.len() > 1
+            && (self.len() > limits.max_messages || self.payload_bytes > limits.max_payload_bytes)
         {
             if let Some(held_bytes) = self.pop_oldest() {
                 trimmed.add(held_bytes);
             }
+        }
+        if trimmed.messages > 0 && self.older_len() == 0 {
+            // Back to one message: give the ring back.
+            self.older = None;
         }
         trimmed
     }
@@ -191,9 +218,9 @@ impl History {
         }
     }
 
-    /// Removes the oldest message and returns its estimated memory.
+    /// Removes the oldest message that is not the latest and returns its estimated memory.
     fn pop_oldest(&mut self) -> Option<usize> {
-        let message = self.messages.pop_front()?;
+        let message = self.older.as_deref_mut()?.pop_front()?;
         let held_bytes = estimated_message_bytes(&message);
         self.payload_bytes -= message.payload.len();
         Some(held_bytes)
@@ -392,9 +419,18 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn a_single_message_history_reserves_room_for_one() {
+    fn a_single_message_history_allocates_no_ring() {
         let mut history = History::new();
         history.push(message("t", "a", 1), ROOMY);
-        assert_eq!(history.messages.capacity(), 1);
+        assert!(history.older.is_none());
+        assert_eq!(history.capacity(), 1);
+        history.push(message("t", "b", 2), ROOMY);
+        assert_eq!((history.len(), history.capacity()), (2, 2));
+        history.trim(HistoryLimits {
+            max_messages: 1,
+            ..ROOMY
+        });
+        assert!(history.older.is_none(), "the ring is given back");
+        assert_eq!(history.latest().map(|m| m.received_at_nanos), Some(2));
     }
 }

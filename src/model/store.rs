@@ -117,8 +117,10 @@ fn estimated_node_bytes(name: &LevelName) -> usize {
 
 /// Estimated bookkeeping cost of one topic beyond its messages: its state and its slot in the
 /// tree's path index (a hash table at most 7/8 full that grows by doubling: about two slots).
-const TOPIC_STATE_BYTES: usize =
-    (size_of::<TopicState>() + 8).next_multiple_of(16) + 2 * size_of::<(u32, NodeId)>();
+/// The state holds its latest message inline, which [`estimated_message_bytes`] counts.
+const TOPIC_STATE_BYTES: usize = (size_of::<TopicState>() + 8).next_multiple_of(16)
+    - size_of::<Message>()
+    + 2 * size_of::<(u32, NodeId)>();
 /// Estimated cost of one eviction queue entry.
 const QUEUE_ENTRY_BYTES: usize = size_of::<QueuedMessage>();
 /// Estimated cost of one series point.
