@@ -438,20 +438,20 @@ fn decode_controls(text: &str) -> Decoded {
 }
 
 /// What the strict SWOP validator (the one the composer and `topicscope setpoint` use) says about
-/// a message: its refusal, or its remarks; `None` for a clean message.
+/// a message: its refusal, or its remarks; `None` for a clean message. A numeric `swop_version`
+/// is only normalised (the reference's own example writes one), so it is not a problem.
 fn swop_problem(document: &serde_json::Value) -> Option<String> {
-    match swop::parse_value(document) {
-        Err(error) => Some(error.to_string()),
-        Ok(message) if message.notes().is_empty() => None,
-        Ok(message) => Some(
-            message
-                .notes()
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("; "),
-        ),
-    }
+    let message = match swop::parse_value(document) {
+        Err(error) => return Some(error.to_string()),
+        Ok(message) => message,
+    };
+    let remarks: Vec<String> = message
+        .notes()
+        .iter()
+        .filter(|note| !matches!(note, swop::SwopNote::NumericVersion { .. }))
+        .map(ToString::to_string)
+        .collect();
+    (!remarks.is_empty()).then(|| remarks.join("; "))
 }
 
 fn decode_time_series(text: &str) -> Decoded {
@@ -937,6 +937,11 @@ mod tests {
         );
         assert_eq!(
             problem(r#"{"type":"ACKSPT","swop_version":"0.2","reference":"r","state":"written"}"#),
+            ""
+        );
+        // Normalised, as the reference says, and not flagged.
+        assert_eq!(
+            problem(r#"{"type":"NEWSPT","swop_version":0.1,"datapoint":"x","value":1}"#),
             ""
         );
     }
