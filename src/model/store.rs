@@ -196,7 +196,10 @@ impl Store {
                 .get_mut(NodeId(raw_id))
                 .and_then(|node| node.topic.as_deref_mut())
             {
+                // A history trimmed back to its latest message gives its ring back.
+                let slots_before = state.history.capacity();
                 let topic_trimmed = state.history.trim(history_limits);
+                self.ring_slots = self.ring_slots - slots_before + state.history.capacity();
                 trimmed.messages += topic_trimmed.messages;
                 trimmed.held_bytes += topic_trimmed.held_bytes;
             }
@@ -728,6 +731,21 @@ mod tests {
         }
         assert_eq!(store.topic(node(&store, "t")).unwrap().history.len(), 3);
         assert_eq!(store.stats().history_evicted, 7);
+        assert_eq!(store.stats().bytes_held, recomputed_bytes_held(&store));
+    }
+
+    #[test]
+    fn lowering_the_history_limit_keeps_the_estimate_exact() {
+        let mut store = Store::new(Limits::default());
+        for index in 0..5 {
+            store.apply(message("t", &index.to_string(), index));
+        }
+        // Trimming back to the latest gives the ring back: its slots must leave the estimate.
+        store.set_limits(Limits {
+            history_messages_per_topic: 1,
+            ..Limits::default()
+        });
+        assert_eq!(store.topic(node(&store, "t")).unwrap().history.len(), 1);
         assert_eq!(store.stats().bytes_held, recomputed_bytes_held(&store));
     }
 
