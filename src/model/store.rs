@@ -1051,4 +1051,86 @@ mod tests {
         store.apply(message("t", "43", 2));
         assert!(store.series_by_id(id).unwrap().is_empty());
     }
+
+    /// One step of [`the_estimate_stays_exact_whatever_happens`].
+    #[derive(Debug, Clone)]
+    enum Step {
+        Apply {
+            topic: usize,
+            payload_len: usize,
+            after_secs: i64,
+        },
+        HistoryLimit(usize),
+        Target(Option<usize>),
+        Clear,
+    }
+
+    /// Topics with the awkward cases: empty levels, leading and trailing `/`, a name of exactly
+    /// the inline length, one a byte longer, multi-byte UTF-8 across the boundary.
+    const PROPERTY_TOPICS: [&str; 8] = [
+        "a",
+        "a//b",
+        "/lead",
+        "trail/",
+        "x/1234567890123456789012",
+        "x/12345678901234567890123",
+        "x/ääääääääääää",
+        "x/123456789012345678901ä",
+    ];
+
+    fn step() -> impl proptest::strategy::Strategy<Value = Step> {
+        use proptest::prelude::*;
+        prop_oneof![
+            8 => (0..PROPERTY_TOPICS.len(), 0..400usize, 0..40i64).prop_map(
+                |(topic, payload_len, after_secs)| Step::Apply { topic, payload_len, after_secs }
+            ),
+            1 => (1..6usize).prop_map(Step::HistoryLimit),
+            1 => proptest::option::of(0..20_000usize).prop_map(Step::Target),
+            1 => Just(Step::Clear),
+        ]
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_estimate_stays_exact_whatever_happens(
+            steps in proptest::collection::vec(step(), 1..60)
+        ) {
+            let mut store = Store::new(Limits::default());
+            let mut now = 0;
+            for step in steps {
+                match step {
+                    Step::Apply { topic, payload_len, after_secs } => {
+                        now += after_secs * SEC;
+                        let payload = "p".repeat(payload_len);
+                        store.apply(message(PROPERTY_TOPICS[topic], &payload, now));
+                    }
+                    Step::HistoryLimit(messages) => store.set_limits(Limits {
+                        history_messages_per_topic: messages,
+                        ..Limits::default()
+                    }),
+                    Step::Target(target) => store.set_memory_target_bytes(target),
+                    Step::Clear => store.clear(),
+                }
+                let tree = store.tree();
+                let histories: Vec<&crate::model::history::History> = (1..tree.len())
+                    .filter_map(|index| tree.node(NodeId(index as u32)).topic.as_deref())
+                    .map(|state| &state.history)
+                    .collect();
+                proptest::prop_assert_eq!(
+                    store.messages_held,
+                    histories.iter().map(|history| history.len()).sum::<usize>()
+                );
+                proptest::prop_assert_eq!(
+                    store.ring_slots,
+                    histories.iter().map(|history| history.capacity()).sum::<usize>()
+                );
+                proptest::prop_assert_eq!(store.stats().bytes_held, recomputed_bytes_held(&store));
+                for path in PROPERTY_TOPICS {
+                    if let Some(id) = store.tree().find(path) {
+                        proptest::prop_assert_eq!(store.tree().path(id), path);
+                    }
+                }
+            }
+        }
+    }
 }
