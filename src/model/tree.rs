@@ -1378,4 +1378,36 @@ mod tests {
         assert_eq!(tree.generation(), generation);
         assert_eq!(tree.node(site).subtree_messages, 101_000);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn insert_and_find_agree_with_a_set_of_paths(
+            // Short alphabets so levels repeat, are empty, and cross the inline length with
+            // multi-byte characters.
+            paths in proptest::collection::vec("[ab/ä]{0,30}", 1..40),
+            probes in proptest::collection::vec("[ab/ä]{0,30}", 0..20),
+        ) {
+            let mut tree = TopicTree::new();
+            let mut known = std::collections::HashMap::new();
+            for path in &paths {
+                let id = tree.insert(path).unwrap();
+                proptest::prop_assert_eq!(*known.entry(path.clone()).or_insert(id), id);
+                proptest::prop_assert_eq!(tree.path(id), path.clone());
+                // Every prefix at a `/` is a node too.
+                for (index, _) in path.match_indices('/') {
+                    known.entry(path[..index].to_owned()).or_insert_with(|| {
+                        tree.find(&path[..index]).unwrap()
+                    });
+                }
+            }
+            for (path, &id) in &known {
+                proptest::prop_assert_eq!(tree.find(path), Some(id));
+                proptest::prop_assert_eq!(&tree.node(id).name.as_str(), &path.rsplit('/').next().unwrap());
+            }
+            for probe in &probes {
+                proptest::prop_assert_eq!(tree.find(probe), known.get(probe).copied());
+            }
+            proptest::prop_assert_eq!(tree.len(), known.len() + 1);
+        }
+    }
 }
