@@ -766,4 +766,43 @@ mod tests {
         assert_eq!(rates.first_message_at_nanos(), Some(T0 + 1));
         assert_eq!(rates.last_message_at_nanos(), Some(T0 + 9));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn packed_slots_read_like_plain_counters_per_node(
+            // (topic, payload bytes up to MQTT's 256 MiB, time step in ms: forward, as pruning
+            // assumes, sometimes minutes ahead so nodes go quiet, are pruned and come back)
+            steps in proptest::collection::vec(
+                (0..4usize, 0..268_435_456u64, 0..200_000i64), 1..80
+            ),
+        ) {
+            let (mut tree, ids) = tree_with(&["a/x", "a/y", "b", "a/x/deep"]);
+            mark_topics(&mut tree, &ids);
+            let mut rates = Rates::new();
+            let mut reference: std::collections::HashMap<NodeId, NodeCounters> =
+                std::collections::HashMap::new();
+            let mut now = T0;
+            for (topic, bytes, step_ms) in steps {
+                now += step_ms * 1_000_000;
+                rates.record(&tree, ids[topic], bytes as usize, now);
+                let mut current = Some(ids[topic]);
+                while let Some(id) = current.filter(|&id| id != NodeId::ROOT) {
+                    reference.entry(id).or_default().add(now, bytes);
+                    current = tree.parent_of(id);
+                }
+                rates.refresh_ranking(&tree, RateWindow::TenSeconds, RankBy::Messages, 10, now);
+                for index in 1..tree.len() {
+                    let id = NodeId(index as u32);
+                    for window in RateWindow::ALL {
+                        for later in [now, now + 7 * SEC, now + 70 * SEC] {
+                            let expected = reference
+                                .get(&id)
+                                .map_or((0.0, 0.0), |counters| counters.rates(window, later));
+                            proptest::prop_assert_eq!(rates.rates_of(id, window, later), expected);
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
