@@ -196,8 +196,6 @@ pub struct TopicScopeApp {
     profile_editor: ProfilesPanel,
     secrets: Arc<dyn SecretBackend>,
     top_bar: TopBar,
-    /// Holds the store below the memory budget measured on the whole process (once per second).
-    memory_governor: crate::sysinfo::MemoryGovernor,
     settings_window: SettingsWindow,
     profile_editor_open: bool,
     password_prompt: Option<PasswordPrompt>,
@@ -206,6 +204,8 @@ pub struct TopicScopeApp {
     drain_buffer: Vec<Message>,
     /// Frame-time and throughput probe for `scripts/bench.sh` (only when its variables are set).
     bench_probe: Option<crate::commands::bench::GuiProbe>,
+    /// Holds the store below the memory budget measured on the whole process (once per second).
+    memory_governor: crate::sysinfo::MemoryGovernor,
     /// Problems to show under the top bar until dismissed.
     notices: Vec<String>,
     /// Publish, setpoint and audit windows with the write gate (see `app/writes.rs`).
@@ -259,7 +259,6 @@ impl TopicScopeApp {
             settings,
             profile_editor: ProfilesPanel::new(profiles, shared),
             secrets,
-            memory_governor: crate::sysinfo::MemoryGovernor::new(),
             top_bar,
             settings_window: SettingsWindow::default(),
             profile_editor_open: false,
@@ -268,6 +267,7 @@ impl TopicScopeApp {
             demo: None,
             drain_buffer: Vec::with_capacity(DRAIN_BATCH),
             bench_probe: crate::commands::bench::GuiProbe::from_env(),
+            memory_governor: crate::sysinfo::MemoryGovernor::new(),
             notices,
         };
         match options.startup {
@@ -318,14 +318,6 @@ impl TopicScopeApp {
 
     /// The profile of the current (or last) connection.
     pub fn connected_profile(&self) -> Option<&Profile> {
-        let inbox_capacity = self
-            .connection
-            .as_ref()
-            .map_or(self.settings.inbox_capacity_messages, |connection| {
-                connection.inbox.capacity()
-            });
-        self.memory_governor
-            .tick(self.explorer.store_mut(), inbox_capacity);
         self.connection
             .as_ref()
             .map(|connection| &connection.profile)
@@ -334,6 +326,14 @@ impl TopicScopeApp {
     /// Frame steps 1–2: applies waiting messages within the time budget and reads the status.
     pub fn before_frame(&mut self, ctx: &egui::Context) {
         let now = now_nanos();
+        let inbox_capacity = self
+            .connection
+            .as_ref()
+            .map_or(self.settings.inbox_capacity_messages, |connection| {
+                connection.inbox.capacity()
+            });
+        self.memory_governor
+            .tick(self.explorer.store_mut(), inbox_capacity);
         let Some(connection) = &mut self.connection else {
             self.explorer
                 .set_status(status_view(None, InboxStats::default(), now));

@@ -164,15 +164,15 @@ pub struct HeadlessStats {
     pub history_evicted: u64,
     /// The memory budget in force.
     pub memory_budget_bytes: u64,
-    /// Resident memory before connecting.
-    pub rss_before_bytes: Option<u64>,
-    /// Resident memory at the end.
-    pub rss_bytes: Option<u64>,
     /// The estimate the store was held to at the end, when the process's RSS forced it below
     /// the budget (`None`: the budget itself).
     pub store_target_bytes: Option<u64>,
     /// RSS the process is kept under outside an inbox flood (the budget less the inbox's room).
     pub rss_limit_bytes: u64,
+    /// Resident memory before connecting.
+    pub rss_before_bytes: Option<u64>,
+    /// Resident memory at the end.
+    pub rss_bytes: Option<u64>,
     /// Highest resident memory of the run.
     pub peak_rss_bytes: Option<u64>,
     /// CPU seconds the process used (user + system).
@@ -241,11 +241,11 @@ fn ingest(
     let mut all_processed_at_nanos = None;
     let stopped_by = loop {
         let report = drain_inbox(&inbox, store, &mut buffer, DRAIN_BUDGET);
+        memory_governor.tick(store, inbox.capacity());
         let inbox_stats = inbox.stats();
         if let Some(count) = args.count
             && inbox_stats.received >= count
             && inbox_stats.pending == 0
-        memory_governor.tick(store, inbox.capacity());
         {
             all_processed_at_nanos = Some(now_nanos());
             break "count";
@@ -307,14 +307,14 @@ fn ingest(
         bytes_held: store_stats.bytes_held,
         history_evicted: store_stats.history_evicted,
         memory_budget_bytes: store.limits().memory_budget_bytes as u64,
+        store_target_bytes: store.budget_reading().store_target_bytes,
+        rss_limit_bytes: store.budget_reading().rss_limit_bytes,
         rss_before_bytes: rss_before.map(|m| m.rss_bytes),
         rss_bytes: memory.map(|m| m.rss_bytes),
         peak_rss_bytes: memory.map(|m| m.peak_rss_bytes),
         cpu_secs: process_cpu_secs(),
         elapsed_secs,
         first_message_at_nanos: first,
-        store_target_bytes: store.budget_reading().store_target_bytes,
-        rss_limit_bytes: store.budget_reading().rss_limit_bytes,
         last_message_at_nanos: last,
         first_to_last_secs,
         messages_per_sec: first_to_last_secs
