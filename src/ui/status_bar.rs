@@ -149,13 +149,6 @@ fn counters_ui(ui: &mut egui::Ui, status: &StatusView, store: &Store, palette: &
         .on_hover_text("Older history messages removed to stay within the history limits and the memory budget (the latest message of every topic is kept)");
     ui.separator();
     ui.label(format!("Topics: {}", format_count(stats.topics)));
-    let budget = store.limits().memory_budget_bytes as u64;
-    let reading = store.budget_reading();
-    let process = reading.rss_bytes.map_or_else(
-        || "The process's own size is not known on this system: the budget bounds the store's estimate.".to_owned(),
-        |rss| format!("The whole process: {} (measured once per second).", format_bytes(rss)),
-    );
-}
     memory_ui(ui, store, palette);
 }
 
@@ -163,6 +156,12 @@ fn counters_ui(ui: &mut egui::Ui, status: &StatusView, store: &Store, palette: &
 /// that it does so (coloured) and by how much.
 fn memory_ui(ui: &mut egui::Ui, store: &Store, palette: &Palette) {
     let held = store.stats().bytes_held;
+    let budget = store.limits().memory_budget_bytes as u64;
+    let reading = store.budget_reading();
+    let process = reading.rss_bytes.map_or_else(
+        || "The process's own size is not known on this system: the budget bounds the store's estimate.".to_owned(),
+        |rss| format!("The whole process: {} (measured once per second).", format_bytes(rss)),
+    );
     let text = format!("Memory: {} of {}", format_bytes(held), format_bytes(budget));
     if let (Some(target), Some(rss)) = (reading.store_target_bytes, reading.rss_bytes) {
         ui.colored_label(palette.warning, format!("{text} · budget enforced"))
@@ -178,3 +177,4 @@ fn memory_ui(ui: &mut egui::Ui, store: &Store, palette: &Palette) {
             "Payloads and bookkeeping held by the store, against the memory budget set in the settings. {process}"
         ));
     }
+}
