@@ -123,9 +123,10 @@ impl Inbox {
                 self.dropped.fetch_add(1, Ordering::Relaxed);
             }
             queue.push_back(message);
+            // Counted under the lock, so a snapshot (`stats`) always balances.
+            self.received.fetch_add(1, Ordering::Relaxed);
             was_empty
         };
-        self.received.fetch_add(1, Ordering::Relaxed);
         if was_empty {
             self.wake();
         }
@@ -182,9 +183,9 @@ impl Inbox {
             }
             let was_empty = queue.is_empty();
             queue.push_back(message);
+            self.received.fetch_add(1, Ordering::Relaxed);
             was_empty
         };
-        self.received.fetch_add(1, Ordering::Relaxed);
         if was_empty {
             self.wake();
         }
@@ -201,9 +202,9 @@ impl Inbox {
         let mut queue = self.lock();
         let count = max.min(queue.len());
         out.extend(queue.drain(..count));
+        self.drained.fetch_add(count as u64, Ordering::Relaxed);
         drop(queue);
         if count > 0 {
-            self.drained.fetch_add(count as u64, Ordering::Relaxed);
             self.consumer_stalled.store(false, Ordering::Relaxed);
             self.room.notify_waiters();
         }
@@ -212,7 +213,15 @@ impl Inbox {
 
     /// The counters as of now.
     pub fn stats(&self) -> InboxStats {
-        let pending = self.lock().len() as u64;
+        // Read under the queue lock, which every change of these counters holds: a snapshot
+        // balances (received = drained + dropped + pending), so `received >= N && pending == 0`
+        // really means all N were taken.
+        let queue = self.lock();
+        let pending = queue.len() as u64;
+        let received = self.received.load(Ordering::Relaxed);
+        let dropped = self.dropped.load(Ordering::Relaxed);
+        let drained = self.drained.load(Ordering::Relaxed);
+        drop(queue);
         let now = self.nanos_since_created();
         let waiting_since = self.waiting_since_nanos.load(Ordering::Relaxed);
         let last_end = self.last_wait_end_nanos.load(Ordering::Relaxed);
@@ -223,9 +232,9 @@ impl Inbox {
             0
         };
         InboxStats {
-            received: self.received.load(Ordering::Relaxed),
-            dropped: self.dropped.load(Ordering::Relaxed),
-            drained: self.drained.load(Ordering::Relaxed),
+            received,
+            dropped,
+            drained,
             pending,
             holding_back: waiting_since > 0
                 || (last_end > 0 && now.saturating_sub(last_end) < shown_for),
@@ -459,5 +468,54 @@ mod tests {
         assert_eq!((stats.received, stats.dropped, stats.pending), (1, 0, 1));
         assert!(stats.waited_ms >= 1, "{stats:?}");
         assert_eq!(inbox.waiting_since_nanos.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn every_snapshot_balances_received_against_drained_dropped_and_pending() {
+        // `--count N` stops once `received >= N && pending == 0`: a snapshot that counts a
+        // message as received but not yet as pending would stop before applying it.
+        const MESSAGES: u32 = 100_000;
+        let inbox = Inbox::with_stall_after(64, NEVER);
+        let producer = {
+            let inbox = Arc::clone(&inbox);
+            std::thread::Builder::new()
+                .name("producer".into())
+                .spawn(move || {
+                    for n in 0..MESSAGES {
+                        inbox.push(message(n));
+                    }
+                })
+                .expect("producer thread")
+        };
+        let consumer = {
+            let inbox = Arc::clone(&inbox);
+            std::thread::Builder::new()
+                .name("consumer".into())
+                .spawn(move || {
+                    let mut out = Vec::new();
+                    while !(inbox.stats().received == u64::from(MESSAGES)
+                        && inbox.stats().pending == 0)
+                    {
+                        out.clear();
+                        inbox.drain_into(16, &mut out);
+                    }
+                })
+                .expect("consumer thread")
+        };
+        let mut unbalanced = Vec::new();
+        while !consumer.is_finished() {
+            let stats = inbox.stats();
+            if stats.received != stats.drained + stats.dropped + stats.pending {
+                unbalanced.push(stats);
+            }
+        }
+        producer.join().expect("producer");
+        consumer.join().expect("consumer");
+        assert!(
+            unbalanced.is_empty(),
+            "{} unbalanced, e.g. {:?}",
+            unbalanced.len(),
+            unbalanced.first()
+        );
     }
 }
