@@ -96,9 +96,11 @@ impl BudgetController {
     pub fn sample_due(&mut self, now_nanos: Nanos, store_bytes: u64, budget_bytes: u64) -> bool {
         // Growth counts from the lowest point since the last sample (eviction, a cleared store).
         self.sampled_at_store_bytes = self.sampled_at_store_bytes.min(store_bytes);
-        let time_due = self
-            .next_sample_at_nanos
-            .is_none_or(|next| now_nanos >= next);
+        // The app's clock is the wall clock: one set back (NTP, a resumed laptop) must not stop
+        // the sampling until it has caught up again.
+        let time_due = self.next_sample_at_nanos.is_none_or(|next| {
+            now_nanos >= next || now_nanos < next.saturating_sub(SAMPLE_INTERVAL_NANOS)
+        });
         let growth_due = store_bytes
             > self
                 .sampled_at_store_bytes
@@ -368,6 +370,17 @@ mod tests {
         // Growth counts from the lowest point: a store that shrank and grew again.
         assert!(!controller.sample_due(SAMPLE_INTERVAL_NANOS + 4, 5, BUDGET));
         assert!(controller.sample_due(SAMPLE_INTERVAL_NANOS + 5, 6 + step, BUDGET));
+    }
+
+    #[test]
+    fn samples_stay_due_once_per_interval_after_the_clock_is_set_back() {
+        const HOUR: Nanos = 3_600 * SAMPLE_INTERVAL_NANOS;
+        let mut controller = BudgetController::new();
+        assert!(controller.sample_due(2 * HOUR, 10, BUDGET));
+        // The wall clock steps back an hour (NTP, a resumed laptop): sampling goes on.
+        assert!(controller.sample_due(HOUR, 10, BUDGET));
+        assert!(!controller.sample_due(HOUR + 1, 10, BUDGET));
+        assert!(controller.sample_due(HOUR + SAMPLE_INTERVAL_NANOS, 10, BUDGET));
     }
 
     #[test]
