@@ -347,3 +347,48 @@ fn the_status_bar_says_when_the_broker_is_waiting_on_topicscope() {
         "gone once the worker no longer waits"
     );
 }
+
+#[test]
+fn a_connection_held_back_for_longer_than_its_keep_alive_stays_up() {
+    const COUNT: usize = 4_000;
+    const KEEP_ALIVE_SECS: u16 = 2;
+    let broker = UnlimitedBroker::start();
+    let inbox = Inbox::with_stall_after(20, NEVER_STALLS);
+    let mut profile = profile(broker.port, Transport::Tcp, &["flood/#"]);
+    profile.keep_alive_secs = KEEP_ALIVE_SECS;
+    let worker =
+        WorkerHandle::spawn(ConnectParams::new(profile, None), inbox.clone()).expect("spawn");
+    wait_until_subscribed(&worker);
+    let ConnectionState::Connected { since_nanos } = worker.status.snapshot().state else {
+        panic!("not connected: {:?}", worker.status.snapshot());
+    };
+    let publisher = broker.flood_in_background("flood/a", Qos::AtLeastOnce, COUNT, 2_000);
+
+    // A slow consumer (a couple of messages every few milliseconds) for well over two
+    // keep-alive intervals: the worker waits most of the time, yet pings must still go out and
+    // their answers come in, or rumqttc (or the broker) ends the connection. (While an answer
+    // is overdue the worker reads on and drops the oldest: counted, and the price of staying up.)
+    let mut messages = Vec::with_capacity(COUNT);
+    let slow_until = Instant::now() + Duration::from_secs(u64::from(KEEP_ALIVE_SECS) * 3);
+    while Instant::now() < slow_until {
+        inbox.drain_into(2, &mut messages);
+        std::thread::sleep(Duration::from_millis(5));
+        assert_eq!(
+            worker.status.snapshot().state,
+            ConnectionState::Connected { since_nanos },
+            "the connection dropped while held back; inbox: {:?}\n{}",
+            inbox.stats(),
+            broker.log()
+        );
+    }
+    publisher.join().expect("publisher");
+    // QoS 1 on one connection: the broker delivers every message, so each is counted.
+    let stats = wait_for_inbox(&inbox, "every message received", |stats| {
+        inbox.drain_into(usize::MAX, &mut Vec::new());
+        stats.received == COUNT as u64
+    });
+    assert_eq!(
+        stats.received,
+        stats.drained + stats.dropped + stats.pending
+    );
+}
