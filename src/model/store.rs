@@ -370,7 +370,10 @@ impl Store {
         now_nanos: Nanos,
     ) -> &Ranking {
         self.rates
-            .refresh_ranking(&self.tree, window, by, limit, now_nanos)
+            .refresh_ranking(&self.tree, window, by, limit, now_nanos);
+        // The refresh prunes silent counters, which the estimate counts.
+        self.update_bytes_held();
+        self.rates.ranking()
     }
 
     /// The counters, kept up to date incrementally.
@@ -746,6 +749,19 @@ mod tests {
             ..Limits::default()
         });
         assert_eq!(store.topic(node(&store, "t")).unwrap().history.len(), 1);
+        assert_eq!(store.stats().bytes_held, recomputed_bytes_held(&store));
+    }
+
+    #[test]
+    fn the_estimate_follows_rate_counters_pruned_by_the_busiest_view() {
+        let mut store = Store::new(Limits::default());
+        for index in 0..50 {
+            store.apply(message(&format!("t/{index}"), "1", 0));
+        }
+        // Minutes later, with no message since, the view asks for the busiest topics: every
+        // counter is silent and pruned, and the estimate must drop with them.
+        store.refresh_busiest(RateWindow::TenSeconds, RankBy::Messages, 10, 300 * SEC);
+        assert_eq!(store.rates().tracked_nodes(), 0);
         assert_eq!(store.stats().bytes_held, recomputed_bytes_held(&store));
     }
 
