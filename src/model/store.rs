@@ -1078,6 +1078,9 @@ mod tests {
         },
         HistoryLimit(usize),
         Target(Option<usize>),
+        Busiest {
+            after_secs: i64,
+        },
         Clear,
     }
 
@@ -1102,6 +1105,7 @@ mod tests {
             ),
             1 => (1..6usize).prop_map(Step::HistoryLimit),
             1 => proptest::option::of(0..20_000usize).prop_map(Step::Target),
+            1 => (0..200i64).prop_map(|after_secs| Step::Busiest { after_secs }),
             1 => Just(Step::Clear),
         ]
     }
@@ -1125,6 +1129,10 @@ mod tests {
                         ..Limits::default()
                     }),
                     Step::Target(target) => store.set_memory_target_bytes(target),
+                    Step::Busiest { after_secs } => {
+                        now += after_secs * SEC;
+                        store.refresh_busiest(RateWindow::OneMinute, RankBy::Bytes, 5, now);
+                    }
                     Step::Clear => store.clear(),
                 }
                 let tree = store.tree();
