@@ -17,11 +17,13 @@
 # SOAK_SECS=0; start-up runs only with the window in CLIENTS. SOAK_BUDGET_MIB=64 runs the soak with
 # another memory budget than the default (512 MiB). TOPICSCOPE_BIN=/path/to/topicscope measures that
 # binary instead of building this checkout.
-# Needs: cargo, mosquitto + mosquitto_sub, Xvfb + xdotool (for the window), python3, GNU time.
+# Needs: cargo, mosquitto + mosquitto_sub, Xvfb + xdotool (for the window), python3, GNU time;
+# scripts/install-deps.sh installs the ones missing (Debian/Ubuntu), so one command runs it all.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
+scripts/install-deps.sh
 
 if [[ "${1:-}" == "--quick" ]]; then
     : "${MESSAGES:=100000}" "${LOADS=1000 10000}" "${SCALE_TOPICS:=100000}"
