@@ -129,7 +129,7 @@ fn a_tls_password_profile_connects_survives_a_broker_restart_and_an_app_restart(
             let store = app.explorer().store();
             store
                 .find_topic(&retained_topic)
-                .is_some_and(|(_, topic)| topic.latest().retained)
+                .is_some_and(|(_, topic)| topic.latest_retained())
         },
     );
     assert!(

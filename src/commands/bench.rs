@@ -539,7 +539,7 @@ impl GuiProbe {
             let wanted: Vec<UiAction> = (0..tree.len())
                 .filter_map(|index| {
                     let node = NodeId(u32::try_from(index).ok()?);
-                    let value = store.topic(node)?.latest().decoded.values.first()?;
+                    let value = store.topic(node)?.latest()?.decoded.values.first()?;
                     Some(UiAction::AddSeries {
                         node,
                         key: value.key.clone(),

@@ -404,8 +404,16 @@ struct DumpedTopic<'a> {
     topic: String,
     message_count: u64,
     retained: bool,
-    format: PayloadFormat,
-    preview: &'a str,
+    /// Absent while the memory budget has evicted the latest message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    format: Option<PayloadFormat>,
+    /// Absent while the memory budget has evicted the latest message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    preview: Option<&'a str>,
+    /// Present (and true) only while the memory budget has evicted the latest message: the topic
+    /// and its counts stay, the payload is gone until the next message.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    latest_evicted: bool,
     /// The aedifion datapoint name (the Influx measurement), where the payload names one.
     datapoint: Option<&'a str>,
     /// The datapoint's unit, where known.
@@ -440,7 +448,7 @@ pub fn write_dump(store: &Store, writer: &mut dyn std::io::Write) -> std::io::Re
         // naming its measurement is the fallback.
         let registered = store.datapoints().datapoint_of_topic(*id).map(|(_, dp)| dp);
         let datapoint = registered.map(|dp| &*dp.name).or_else(|| {
-            latest
+            latest?
                 .decoded
                 .values
                 .iter()
@@ -452,9 +460,10 @@ pub fn write_dump(store: &Store, writer: &mut dyn std::io::Write) -> std::io::Re
         let entry = DumpedTopic {
             topic: path.clone(),
             message_count: state.message_count,
-            retained: latest.retained,
-            format: latest.decoded.format,
-            preview: &latest.decoded.preview,
+            retained: state.latest_retained(),
+            format: latest.map(|latest| latest.decoded.format),
+            preview: latest.map(|latest| latest.decoded.preview.as_str()),
+            latest_evicted: state.latest_evicted(),
             datapoint,
             unit: registered.and_then(|dp| dp.units()),
             history_messages: state.history.len(),

@@ -815,6 +815,7 @@ mod tests {
             .topic(node)
             .unwrap()
             .latest()
+            .unwrap()
             .decoded
             .values
             .iter()

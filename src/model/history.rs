@@ -1,7 +1,8 @@
 //! A topic's recent messages, bounded by count and bytes. OWNER: model-core helper.
 //!
-//! The oldest message goes first; the latest is always kept, even when it alone exceeds the
-//! byte limit. Every message gets a per-history sequence number (consecutive, so entries need not
+//! The oldest message goes first; the per-topic limits always keep the latest, even when it alone
+//! exceeds the byte limit (only the store's memory budget may evict it, as a last resort: see
+//! [`History::evict_latest`]). Every message gets a per-history sequence number (consecutive, so entries need not
 //! store it), which lets the store keep one global oldest-first queue of `(topic, sequence)` for
 //! its memory budget.
 
@@ -52,12 +53,12 @@ pub enum EvictOldest {
     NotOldest,
 }
 
-/// A topic's recent messages. The latest is held inline (most topics of a big broker hold just
-/// that one, and the topic's state then is one allocation); older ones, oldest first, in a ring
-/// allocated only once a topic has more than one message.
+/// A topic's recent messages. The latest is boxed (so that evicting it under the memory budget
+/// really gives its memory back: an inline slot would stay allocated in the topic's state); older
+/// ones, oldest first, in a ring allocated only once a topic has more than one message.
 #[derive(Debug, Default)]
 pub struct History {
-    latest: Option<Message>,
+    latest: Option<Box<Message>>,
     #[expect(
         clippy::box_collection,
         reason = "one pointer (8 bytes) in every topic's state instead of an empty ring (32)"
@@ -83,8 +84,15 @@ impl History {
     }
 
     /// The newest message.
+    /// `None` before the first message and after the memory budget evicted the latest
+    /// ([`History::latest_evicted`]).
     pub fn latest(&self) -> Option<&Message> {
-        self.latest.as_ref()
+        self.latest.as_deref()
+    }
+
+    /// True while the memory budget has evicted the latest message (until the next one arrives).
+    pub fn latest_evicted(&self) -> bool {
+        self.latest.is_none() && self.next_sequence > 0
     }
 
     /// The message before the latest (for a diff view).
@@ -94,12 +102,15 @@ impl History {
 
     /// Newest first.
     pub fn iter_newest_first(&self) -> impl Iterator<Item = &Message> {
-        self.latest.iter().chain(self.older_iter().rev())
+        self.latest
+            .as_deref()
+            .into_iter()
+            .chain(self.older_iter().rev())
     }
 
     /// Oldest first.
     pub fn iter_oldest_first(&self) -> impl Iterator<Item = &Message> {
-        self.older_iter().chain(self.latest.iter())
+        self.older_iter().chain(self.latest.as_deref())
     }
 
     /// The `index`-th message counting from the newest (0 = latest).
@@ -121,13 +132,13 @@ impl History {
         usize::from(self.latest.is_some()) + self.older_len()
     }
 
-    /// True before the first message.
+    /// True before the first message (and while the latest is evicted).
     pub fn is_empty(&self) -> bool {
         self.latest.is_none()
     }
 
-    /// Message slots allocated (held messages included; the latest's inline slot counts once
-    /// it is used); the store counts the spare ones.
+    /// Message slots allocated (held messages included; the latest's box counts as one slot);
+    /// the store counts the spare ones.
     pub fn capacity(&self) -> usize {
         usize::from(self.latest.is_some()) + self.older.as_deref().map_or(0, VecDeque::capacity)
     }
@@ -179,10 +190,15 @@ impl History {
         let sequence = self.next_sequence;
         self.next_sequence += 1;
         self.payload_bytes += message.payload.len();
-        if let Some(previous) = self.latest.replace(message) {
-            self.older
-                .get_or_insert_with(|| Box::new(VecDeque::with_capacity(1)))
-                .push_back(previous);
+        match self.latest.as_deref_mut() {
+            // The box is reused: one allocation per topic, not per message.
+            Some(latest) => {
+                let previous = std::mem::replace(latest, message);
+                self.older
+                    .get_or_insert_with(|| Box::new(VecDeque::with_capacity(1)))
+                    .push_back(previous);
+            }
+            None => self.latest = Some(Box::new(message)),
         }
         (sequence, self.trim(limits))
     }
@@ -218,6 +234,20 @@ impl History {
         }
     }
 
+    /// Drops the latest message if it has `sequence` and is the only one held (the memory
+    /// budget's last resort, once no older message is left anywhere). Returns its estimated
+    /// memory, or `None` if it is not (or no longer) that message.
+    pub fn evict_latest(&mut self, sequence: u64) -> Option<usize> {
+        if self.latest_sequence() != Some(sequence) || self.older_len() > 0 {
+            return None;
+        }
+        let message = self.latest.take()?;
+        // An emptied ring goes too: the topic then holds no message memory at all.
+        self.older = None;
+        self.payload_bytes -= message.payload.len();
+        Some(estimated_message_bytes(&message))
+    }
+
     /// Removes the oldest message that is not the latest and returns its estimated memory.
     fn pop_oldest(&mut self) -> Option<usize> {
         let message = self.older.as_deref_mut()?.pop_front()?;
@@ -246,11 +276,14 @@ pub fn estimated_message_bytes(message: &Message) -> usize {
 /// an 8-byte header, 16-byte granularity, 32 bytes at least); 0 for no allocation. Counting
 /// this instead of `len` keeps the memory budget close to the process's real size: small
 /// strings cost two to three times their length.
-pub fn heap_bytes(len: usize) -> usize {
+pub const fn heap_bytes(len: usize) -> usize {
+    let chunk = (len + 8).next_multiple_of(16);
     if len == 0 {
         0
+    } else if chunk < 32 {
+        32
     } else {
-        (len + 8).next_multiple_of(16).max(32)
+        chunk
     }
 }
 
@@ -410,6 +443,38 @@ pub(crate) mod tests {
         assert_eq!(history.evict_oldest(2), EvictOldest::IsLatest);
         assert_eq!(payloads_newest_first(&history), ["c"]);
         assert_eq!(history.evicted(), 2);
+    }
+
+    #[test]
+    fn evicting_the_latest_empties_the_history_until_the_next_message() {
+        let mut history = History::new();
+        history.push(message("t", "a", 1), ROOMY);
+        history.push(message("t", "b", 2), ROOMY);
+        assert_eq!(
+            history.evict_latest(1),
+            None,
+            "an older message is still held"
+        );
+        assert!(matches!(
+            history.evict_oldest(0),
+            EvictOldest::Evicted { .. }
+        ));
+        assert_eq!(history.evict_latest(0), None, "not the latest's sequence");
+        let latest_bytes = history.latest().map(estimated_message_bytes);
+        assert_eq!(history.evict_latest(1), latest_bytes);
+        assert!(history.latest().is_none());
+        assert!(history.latest_evicted());
+        assert_eq!(
+            (history.len(), history.capacity(), history.payload_bytes()),
+            (0, 0, 0)
+        );
+        assert_eq!(history.evicted(), 2);
+        assert_eq!(history.evict_latest(1), None, "already gone");
+        history.push(message("t", "c", 3), ROOMY);
+        assert!(!history.latest_evicted());
+        assert_eq!(payloads_newest_first(&history), ["c"]);
+        assert_eq!(history.latest_sequence(), Some(2));
+        assert!(!History::new().latest_evicted(), "never had a message");
     }
 
     #[test]

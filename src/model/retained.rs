@@ -7,15 +7,12 @@
 
 use super::message::Qos;
 use super::publish::PublishRequest;
-use super::store::Store;
+use super::store::{Store, TopicState};
 use super::tree::NodeId;
 
 /// Whether the topic at `node` is known to hold a retained message.
 pub fn is_known_retained(store: &Store, node: NodeId) -> bool {
-    store.topic(node).is_some_and(|state| {
-        let latest = state.latest();
-        latest.retained && !latest.payload.is_empty()
-    })
+    store.topic(node).is_some_and(TopicState::latest_retained)
 }
 
 /// The known retained topics at and below `node`, in the tree's (natural) order.

@@ -5,19 +5,20 @@
 //! Memory: the store keeps a running estimate of the bytes it holds (messages, nodes, topic
 //! states, queue entries, series points). When the estimate exceeds the budget, the oldest history
 //! entries across all topics are dropped first, using one global arrival-ordered queue of
-//! `(node, sequence)`; a topic's latest message is never dropped. Entries the per-topic limits
-//! already dropped stay in the queue as stale entries and are compacted away in bulk.
+//! `(node, sequence)`. A topic's latest message goes only when no older message is left anywhere:
+//! the first queue hands each latest it reaches to a second queue (so in arrival order: the least
+//! recently updated topic first), which is evicted from as a last resort. The topic stays in the
+//! tree (name, counts, times, series); its next message makes it normal again. Entries the
+//! per-topic limits (or newer messages) already made obsolete stay in the queues as stale entries
+//! and are compacted away in bulk.
 
 use std::collections::{HashMap, VecDeque};
 use std::mem::size_of;
-use std::sync::LazyLock;
-
-use bytes::Bytes;
 
 use super::datapoints::Datapoints;
 use super::history::{EvictOldest, HistoryLimits, Trimmed, estimated_message_bytes};
 use super::memory_budget::BudgetReading;
-use super::message::{Message, Nanos, Qos};
+use super::message::{Message, Nanos};
 use super::payload::ValueKey;
 use super::rates::{RankBy, Ranking, RateWindow, Rates};
 use super::series::{Series, TimeSource};
@@ -66,20 +67,32 @@ pub struct TopicState {
     pub message_count: u64,
     /// Receive time of the newest message.
     pub changed_at_nanos: Nanos,
-    /// The latest message was dropped from the eviction queue (it cannot be evicted); it must be
-    /// queued again once a newer message makes it evictable.
+    /// The latest message left the first eviction queue for the latest-message queue; it must be
+    /// queued in the first again once a newer message makes it an ordinary history entry.
     latest_unqueued: bool,
+    /// The latest message is a non-empty retained one: kept apart from the message so that it
+    /// is still known after the memory budget evicted the message (clearing retained messages
+    /// must still find the topic).
+    latest_retained: bool,
 }
 
-/// Returned by [`TopicState::latest`] for a state that was emptied from outside the store.
-static NO_MESSAGE: LazyLock<Message> =
-    LazyLock::new(|| Message::new(String::new(), Bytes::new(), Qos::AtMostOnce, false, 0));
-
 impl TopicState {
-    /// The newest message (a topic always has one; an empty placeholder if the history was
-    /// emptied from outside the store).
-    pub fn latest(&self) -> &Message {
-        self.history.latest().unwrap_or(&NO_MESSAGE)
+    /// The newest message; `None` while the memory budget has evicted it (see
+    /// [`TopicState::latest_evicted`]).
+    pub fn latest(&self) -> Option<&Message> {
+        self.history.latest()
+    }
+
+    /// The broker holds a (non-empty) retained message for this topic, as far as the latest
+    /// message received says (also while that message is evicted).
+    pub fn latest_retained(&self) -> bool {
+        self.latest_retained
+    }
+
+    /// True while the memory budget has evicted the latest message (the topic, its counts and
+    /// series stay; its next message is shown again).
+    pub fn latest_evicted(&self) -> bool {
+        self.history.latest_evicted()
     }
 }
 
@@ -98,6 +111,8 @@ pub struct StoreStats {
     pub bytes_held: u64,
     /// History messages dropped to stay within limits or the memory budget.
     pub history_evicted: u64,
+    /// Latest messages the memory budget dropped as a last resort (their topics stay listed).
+    pub latest_evicted: u64,
     /// Points held by all plot series.
     pub series_points: u64,
 }
@@ -118,9 +133,12 @@ fn estimated_node_bytes(name: &LevelName) -> usize {
 /// Estimated bookkeeping cost of one topic beyond its messages: its state and its slot in the
 /// tree's path index (a hash table at most 7/8 full that grows by doubling: about two slots).
 /// The state holds its latest message inline, which [`estimated_message_bytes`] counts.
-const TOPIC_STATE_BYTES: usize = (size_of::<TopicState>() + 8).next_multiple_of(16)
-    - size_of::<Message>()
-    + 2 * size_of::<(u32, NodeId)>();
+const TOPIC_STATE_BYTES: usize =
+    super::history::heap_bytes(size_of::<TopicState>()) + 2 * size_of::<(u32, NodeId)>();
+/// What the latest message's box costs beyond the message ([`estimated_message_bytes`] counts
+/// the struct itself): counted while a topic holds its latest.
+const LATEST_BOX_SPARE_BYTES: usize =
+    super::history::heap_bytes(size_of::<Message>()) - size_of::<Message>();
 /// Estimated cost of one eviction queue entry.
 const QUEUE_ENTRY_BYTES: usize = size_of::<QueuedMessage>();
 /// Estimated cost of one series point.
@@ -150,6 +168,10 @@ pub struct Store {
     /// Every held message in arrival order, oldest first (plus stale entries; see module docs).
     eviction_queue: VecDeque<QueuedMessage>,
     stale_queue_entries: usize,
+    /// Latest messages the first queue reached, in arrival order: evicted once it is empty.
+    latest_queue: VecDeque<QueuedMessage>,
+    /// Entries of `latest_queue` whose message is no longer the latest.
+    stale_latest_entries: usize,
     /// Bookkeeping estimate of the tree: nodes and topic states.
     tree_bytes: usize,
     /// Estimate of all messages held in histories ([`estimated_message_bytes`] summed).
@@ -476,10 +498,17 @@ impl Store {
         if std::mem::take(&mut state.latest_unqueued)
             && let Some(sequence) = state.history.latest_sequence()
         {
-            // The previous latest becomes evictable now; its queue entry was dropped earlier.
+            // The previous latest becomes an ordinary history entry: back into the first queue
+            // (its entry in the latest queue goes stale).
             self.eviction_queue
                 .push_back(QueuedMessage { node, sequence });
+            self.stale_latest_entries += 1;
         }
+        if state.history.latest().is_none() {
+            // A first message, or one after the latest was evicted: the latest's box comes back.
+            self.tree_bytes += LATEST_BOX_SPARE_BYTES;
+        }
+        state.latest_retained = message.retained && !message.payload.is_empty();
         let slots_before = state.history.capacity();
         let (sequence, trimmed) = state.history.push(message, history_limits);
         self.ring_slots = self.ring_slots - slots_before + state.history.capacity();
@@ -502,12 +531,16 @@ impl Store {
         self.update_bytes_held();
     }
 
-    /// Drops the oldest history entries across all topics while over the memory budget.
+    /// Drops the oldest history entries across all topics while over the memory budget, then (as
+    /// a last resort) the latest messages of the least recently updated topics.
     fn enforce_memory_budget(&mut self) {
         let target_bytes = self.memory_target_bytes() as u64;
         while self.stats.bytes_held > target_bytes {
             let Some(queued) = self.eviction_queue.pop_front() else {
-                break;
+                if !self.evict_one_latest() {
+                    break;
+                }
+                continue;
             };
             let Some(state) = self
                 .tree
@@ -529,6 +562,7 @@ impl Store {
                 }
                 EvictOldest::IsLatest => {
                     state.latest_unqueued = true;
+                    self.latest_queue.push_back(queued);
                     self.update_bytes_held();
                 }
                 EvictOldest::AlreadyGone => {
@@ -541,8 +575,42 @@ impl Store {
         }
     }
 
+    /// Evicts the latest message of the least recently updated topic that still holds one.
+    /// Returns false once the latest queue is empty.
+    fn evict_one_latest(&mut self) -> bool {
+        if self.eviction_queue.capacity() > 0 {
+            // Drained: the first queue's buffer (one slot per message once held) is freed.
+            self.eviction_queue = VecDeque::new();
+        }
+        let Some(queued) = self.latest_queue.pop_front() else {
+            return false;
+        };
+        let evicted = self
+            .tree
+            .get_mut(queued.node)
+            .and_then(|node| node.topic.as_deref_mut())
+            .and_then(|state| {
+                let slots_before = state.history.capacity();
+                let held_bytes = state.history.evict_latest(queued.sequence)?;
+                Some((held_bytes, slots_before - state.history.capacity()))
+            });
+        match evicted {
+            Some((held_bytes, slots_freed)) => {
+                self.stats.latest_evicted += 1;
+                self.message_bytes -= held_bytes;
+                self.messages_held -= 1;
+                self.ring_slots -= slots_freed;
+                self.tree_bytes -= LATEST_BOX_SPARE_BYTES;
+            }
+            None => self.stale_latest_entries = self.stale_latest_entries.saturating_sub(1),
+        }
+        self.update_bytes_held();
+        true
+    }
+
     /// Removes stale queue entries once they outnumber live ones (amortised O(1) per message).
     fn compact_queue_if_stale(&mut self) {
+        self.compact_latest_queue_if_stale();
         if self.stale_queue_entries < MIN_STALE_FOR_COMPACTION
             || self.stale_queue_entries * 2 < self.eviction_queue.len()
         {
@@ -557,6 +625,24 @@ impl Store {
         });
         self.eviction_queue.shrink_to(self.eviction_queue.len() * 2);
         self.stale_queue_entries = 0;
+        self.update_bytes_held();
+    }
+
+    /// Removes latest-queue entries superseded by newer messages once they outnumber live ones.
+    fn compact_latest_queue_if_stale(&mut self) {
+        if self.stale_latest_entries < MIN_STALE_FOR_COMPACTION
+            || self.stale_latest_entries * 2 < self.latest_queue.len()
+        {
+            return;
+        }
+        let tree = &self.tree;
+        self.latest_queue.retain(|queued| {
+            tree.get(queued.node)
+                .and_then(|node| node.topic.as_deref()?.history.latest_sequence())
+                == Some(queued.sequence)
+        });
+        self.latest_queue.shrink_to(self.latest_queue.len() * 2);
+        self.stale_latest_entries = 0;
         self.update_bytes_held();
     }
 
@@ -587,7 +673,7 @@ impl Store {
     fn update_bytes_held(&mut self) {
         let bytes = self.message_bytes
             + self.tree_bytes
-            + self.eviction_queue.len() * QUEUE_ENTRY_BYTES
+            + (self.eviction_queue.len() + self.latest_queue.len()) * QUEUE_ENTRY_BYTES
             + self.stats.series_points as usize * SERIES_POINT_BYTES
             + self.datapoints.estimated_bytes()
             + self.tree.label_bytes()
@@ -603,6 +689,7 @@ impl Store {
         self.ring_slots.saturating_sub(self.messages_held) * size_of::<Message>()
             + self.tree.spare_bytes()
             + (self.eviction_queue.capacity() - self.eviction_queue.len()) * QUEUE_ENTRY_BYTES
+            + (self.latest_queue.capacity() - self.latest_queue.len()) * QUEUE_ENTRY_BYTES
             + self.rates.estimated_bytes()
     }
 }
@@ -654,7 +741,7 @@ mod tests {
 
     fn latest_payload(store: &Store, path: &str) -> String {
         let state = store.topic(node(store, path)).unwrap();
-        String::from_utf8_lossy(&state.latest().payload).into_owned()
+        String::from_utf8_lossy(&state.latest().unwrap().payload).into_owned()
     }
 
     /// Sums the estimate from scratch, to check the incremental bookkeeping.
@@ -665,6 +752,9 @@ mod tests {
             let node = tree.node(NodeId(index as u32));
             bytes += estimated_node_bytes(&node.name);
             if let Some(state) = node.topic.as_deref() {
+                if state.latest().is_some() {
+                    bytes += LATEST_BOX_SPARE_BYTES;
+                }
                 bytes += TOPIC_STATE_BYTES
                     + state
                         .history
@@ -674,7 +764,8 @@ mod tests {
                     + (state.history.capacity() - state.history.len()) * size_of::<Message>();
             }
         }
-        bytes += store.eviction_queue.capacity() * QUEUE_ENTRY_BYTES;
+        bytes +=
+            (store.eviction_queue.capacity() + store.latest_queue.capacity()) * QUEUE_ENTRY_BYTES;
         bytes += tree.spare_bytes() + store.rates().estimated_bytes();
         bytes += store
             .series()
@@ -782,7 +873,7 @@ mod tests {
         // slot allocated (until a ring shrinks), so the exact count depends on the sizes; what
         // must hold: within the budget, oldest first across topics, every latest kept.
         let message_bytes =
-            estimated_message_bytes(store.topic(node(&store, "a")).unwrap().latest());
+            estimated_message_bytes(store.topic(node(&store, "a")).unwrap().latest().unwrap());
         let budget = store.stats().bytes_held as usize - 8 * message_bytes;
         store.set_limits(Limits {
             memory_budget_bytes: budget,
@@ -852,16 +943,30 @@ mod tests {
 
     #[test]
     fn evicted_histories_give_their_spare_slots_back() {
+        let mut single = Store::new(Limits::default());
+        single.apply(message("busy", "p", 99));
         let mut store = Store::new(Limits::default());
         for index in 0..100 {
             store.apply(message("busy", "p", index));
         }
         let busy = node(&store, "busy");
         assert!(store.topic(busy).unwrap().history.capacity() >= 100);
+        // Room for the latest and a few older messages (the queue keeps its buffer).
+        store.set_memory_target_bytes(Some(single.stats().bytes_held as usize + 4096));
+        let history = &store.topic(busy).unwrap().history;
+        assert!((2..20).contains(&history.len()), "{}", history.len());
+        assert!(
+            history.capacity() < 4 * history.len(),
+            "{} slots for {}",
+            history.capacity(),
+            history.len()
+        );
+        assert_eq!(store.stats().latest_evicted, 0);
+        assert_eq!(store.stats().bytes_held, recomputed_bytes_held(&store));
+        // Nothing left: the ring goes entirely.
         store.set_memory_target_bytes(Some(1));
         let history = &store.topic(busy).unwrap().history;
-        assert_eq!(history.len(), 1);
-        assert!(history.capacity() <= 4, "{}", history.capacity());
+        assert_eq!((history.len(), history.capacity()), (0, 0));
         assert_eq!(store.stats().bytes_held, recomputed_bytes_held(&store));
     }
 
@@ -873,7 +978,7 @@ mod tests {
         store.apply(message("b", &"x".repeat(500), 2));
         let expected = ["a", "b"]
             .map(|topic| {
-                estimated_message_bytes(store.topic(node(&store, topic)).unwrap().latest())
+                estimated_message_bytes(store.topic(node(&store, topic)).unwrap().latest().unwrap())
             })
             .iter()
             .sum::<usize>()
@@ -882,7 +987,7 @@ mod tests {
     }
 
     #[test]
-    fn a_budget_smaller_than_the_latest_messages_keeps_them_anyway() {
+    fn a_budget_smaller_than_the_latest_messages_evicts_them_but_keeps_the_topics() {
         let mut store = Store::new(Limits {
             memory_budget_bytes: 1,
             ..Limits::default()
@@ -892,12 +997,109 @@ mod tests {
                 store.apply(message(topic, &format!("{topic}{round}"), round));
             }
         }
-        assert_eq!(latest_payload(&store, "a"), "a3");
-        assert_eq!(latest_payload(&store, "b"), "b3");
         for topic in ["a", "b"] {
-            assert_eq!(store.topic(node(&store, topic)).unwrap().history.len(), 1);
+            let state = store.topic(node(&store, topic)).unwrap();
+            assert!(
+                state.latest().is_none() && state.latest_evicted(),
+                "{topic}"
+            );
+            assert_eq!((state.history.len(), state.message_count), (0, 4));
+            assert_eq!(state.changed_at_nanos, 3);
         }
-        assert_eq!(store.stats().history_evicted, 6);
+        // Each message was the latest when the budget took it: none went as older history.
+        assert_eq!(store.stats().history_evicted, 0);
+        assert_eq!(store.stats().latest_evicted, 8);
+        assert_eq!(store.stats().topics, 2);
+        assert_eq!(store.messages_held, 0);
+        assert_eq!(store.stats().bytes_held, recomputed_bytes_held(&store));
+    }
+
+    #[test]
+    fn over_budget_latest_messages_go_least_recently_updated_first_and_come_back() {
+        let mut store = Store::new(Limits::default());
+        for index in 0..100 {
+            store.apply(message(&format!("t/{index}"), "payload", index));
+        }
+        // Topic 0 is updated again: it becomes the most recently updated.
+        store.apply(message("t/0", "fresh", 100));
+        let one_message =
+            estimated_message_bytes(store.topic(node(&store, "t/1")).unwrap().latest().unwrap());
+        let held = store.stats().bytes_held as usize;
+        // Room for about 60 messages fewer.
+        let target = held - 60 * one_message;
+        store.set_memory_target_bytes(Some(target));
+        assert!(store.stats().bytes_held as usize <= target);
+        assert_eq!(store.stats().bytes_held, recomputed_bytes_held(&store));
+        // The older message of t/0 went first, then latest messages in arrival order.
+        assert_eq!(store.stats().history_evicted, 1);
+        let latest_evicted = store.stats().latest_evicted as usize;
+        assert!((50..70).contains(&latest_evicted), "{latest_evicted}");
+        for index in 1..100 {
+            let state = store.topic(node(&store, &format!("t/{index}"))).unwrap();
+            assert_eq!(state.latest_evicted(), index <= latest_evicted, "t/{index}");
+            assert_eq!(state.message_count, 1);
+            assert_eq!(state.changed_at_nanos, index as Nanos);
+        }
+        assert_eq!(
+            latest_payload(&store, "t/0"),
+            "fresh",
+            "updated last, evicted last"
+        );
+        assert_eq!(store.stats().topics, 100);
+        // A new message on an evicted topic is shown again (the budget takes another topic's).
+        store.set_memory_target_bytes(None);
+        store.apply(message("t/1", "again", 200));
+        let state = store.topic(node(&store, "t/1")).unwrap();
+        assert!(!state.latest_evicted());
+        assert_eq!(
+            (latest_payload(&store, "t/1").as_str(), state.message_count),
+            ("again", 2)
+        );
+        assert_eq!(store.stats().bytes_held, recomputed_bytes_held(&store));
+        // It is now the most recently updated: under pressure again, it goes last.
+        store.set_memory_target_bytes(Some(1));
+        assert!(store.topic(node(&store, "t/1")).unwrap().latest_evicted());
+        assert_eq!(store.messages_held, 0);
+        assert_eq!(store.stats().bytes_held, recomputed_bytes_held(&store));
+    }
+
+    #[test]
+    fn superseded_latest_queue_entries_are_compacted() {
+        let mut store = Store::new(Limits::default());
+        store.apply(message("small", "s", 0));
+        store.apply(message("big", &"x".repeat(10_000), 0));
+        store.apply(message("big", &"x".repeat(10_000), 1));
+        // Just under the estimate: the first queue hands the small topic's latest to the latest
+        // queue and evicts the older big message.
+        store.set_memory_target_bytes(Some(store.stats().bytes_held as usize - 1));
+        assert_eq!(
+            (store.latest_queue.len(), store.stale_latest_entries),
+            (1, 0)
+        );
+        assert_eq!(store.stats().history_evicted, 1);
+        // Entries superseded by newer messages (as if the small topic had been updated many
+        // times, each latest reaching the latest queue first).
+        let small = node(&store, "small");
+        for _ in 0..MIN_STALE_FOR_COMPACTION * 2 {
+            let stale = QueuedMessage {
+                node: small,
+                sequence: u64::MAX,
+            };
+            store.latest_queue.push_front(stale);
+            store.stale_latest_entries += 1;
+        }
+        store.set_memory_target_bytes(None);
+        store.apply(message("other", "o", 2));
+        assert!(
+            store.latest_queue.len() < 4,
+            "{} entries, {} stale",
+            store.latest_queue.len(),
+            store.stale_latest_entries
+        );
+        assert_eq!(store.stats().bytes_held, recomputed_bytes_held(&store));
+        // The live entries survived the compaction: the budget still finds every latest message.
+        store.set_memory_target_bytes(Some(1));
+        assert_eq!(store.messages_held, 0);
         assert_eq!(store.stats().bytes_held, recomputed_bytes_held(&store));
     }
 
@@ -917,20 +1119,16 @@ mod tests {
             store.eviction_queue.len()
         );
         assert_eq!(store.stats().bytes_held, recomputed_bytes_held(&store));
-        // After compaction the budget still evicts the right message.
+        // After compaction the budget still finds every message, the latest last.
         store.set_limits(Limits {
             memory_budget_bytes: 1,
             ..limits_clone(&store)
         });
-        assert_eq!(store.topic(node(&store, "busy")).unwrap().history.len(), 1);
-        assert_eq!(
-            store
-                .topic(node(&store, "busy"))
-                .unwrap()
-                .latest()
-                .received_at_nanos,
-            MIN_STALE_FOR_COMPACTION as i64 * 4 - 1
-        );
+        let state = store.topic(node(&store, "busy")).unwrap();
+        assert_eq!(state.history.len(), 0);
+        assert!(state.latest_evicted());
+        assert_eq!(store.stats().latest_evicted, 1);
+        assert_eq!(store.stats().bytes_held, recomputed_bytes_held(&store));
     }
 
     fn limits_clone(store: &Store) -> Limits {
@@ -1149,6 +1347,17 @@ mod tests {
                     histories.iter().map(|history| history.capacity()).sum::<usize>()
                 );
                 proptest::prop_assert_eq!(store.stats().bytes_held, recomputed_bytes_held(&store));
+                // Over the target only once no message is left to evict.
+                proptest::prop_assert!(
+                    store.stats().bytes_held <= store.memory_target_bytes() as u64
+                        || store.messages_held == 0
+                );
+                for state in (1..tree.len())
+                    .filter_map(|index| tree.node(NodeId(index as u32)).topic.as_deref())
+                {
+                    proptest::prop_assert_eq!(state.latest_evicted(), state.history.is_empty());
+                    proptest::prop_assert!(state.message_count > 0);
+                }
                 for path in PROPERTY_TOPICS {
                     if let Some(id) = store.tree().find(path) {
                         proptest::prop_assert_eq!(store.tree().path(id), path);
