@@ -74,3 +74,30 @@ fn the_status_bar_says_when_the_process_size_enforces_the_budget() {
     let harness = harness(explorer);
     harness.get_by_label(&format!("{label} · budget enforced"));
 }
+
+#[test]
+fn a_topic_whose_latest_message_the_budget_evicted_says_so_in_the_row_details_and_status_bar() {
+    let mut store = Store::new(Limits::default());
+    for topic in ["quiet_sensor", "busy_sensor"] {
+        store.apply(Message::new(
+            topic.to_owned(),
+            Bytes::from_static(b"21.5"),
+            Qos::AtMostOnce,
+            false,
+            now_nanos(),
+        ));
+    }
+    // Just under the estimate: the least recently updated topic's latest message goes.
+    let held = store.stats().bytes_held as usize;
+    store.set_memory_target_bytes(Some(held - 1));
+    assert_eq!(store.stats().latest_evicted, 1);
+    let mut harness = harness(Explorer::new(store));
+    harness.get_by_label("Latest evicted: 1");
+    assert!(harness.query_by_label("busy_sensor").is_some(), "kept");
+    harness
+        .get_by_label("quiet_sensor  (evicted: memory budget)")
+        .click();
+    harness.run();
+    harness.get_by_label_contains("removed to stay within the memory budget");
+    harness.get_by_label_contains("the next message on this topic will be shown here");
+}

@@ -162,6 +162,8 @@ pub struct HeadlessStats {
     pub bytes_held: u64,
     /// History messages evicted to stay within the limits or the memory budget.
     pub history_evicted: u64,
+    /// Latest messages the memory budget evicted as a last resort (their topics stay).
+    pub latest_evicted: u64,
     /// The memory budget in force.
     pub memory_budget_bytes: u64,
     /// The estimate the store was held to at the end, when the process's RSS forced it below
@@ -306,6 +308,7 @@ fn ingest(
         series_points: store_stats.series_points,
         bytes_held: store_stats.bytes_held,
         history_evicted: store_stats.history_evicted,
+        latest_evicted: store_stats.latest_evicted,
         memory_budget_bytes: store.limits().memory_budget_bytes as u64,
         store_target_bytes: store.budget_reading().store_target_bytes,
         rss_limit_bytes: store.budget_reading().rss_limit_bytes,
@@ -572,5 +575,46 @@ mod tests {
         assert_eq!(topics[1]["retained"], false);
         assert_eq!(topics[1]["datapoint"], "RoomTemp");
         assert_eq!(topics[1]["history_messages"], 2);
+        assert_eq!(topics[1]["preview"], "RoomTemp value=22");
+        assert!(
+            topics[1].get("latest_evicted").is_none(),
+            "only said when true"
+        );
+    }
+
+    #[test]
+    fn the_dump_marks_a_topic_whose_latest_message_the_budget_evicted() {
+        let mut store = Store::new(crate::model::store::Limits::default());
+        for (topic, payload) in [
+            ("a/quiet", "RoomTemp value=21.5 1700000000000000000"),
+            ("b/busy", "hello"),
+        ] {
+            store.apply(Message::new(
+                topic.into(),
+                Bytes::from(payload),
+                Qos::AtMostOnce,
+                true,
+                1,
+            ));
+        }
+        // Just under the estimate: the least recently updated topic's latest message goes.
+        let held = store.stats().bytes_held as usize;
+        store.set_memory_target_bytes(Some(held - 1));
+        let mut out = Vec::new();
+        write_dump(&store, &mut out).expect("write");
+        let dump: serde_json::Value = serde_json::from_slice(&out).expect("valid JSON");
+        let quiet = &dump["topics"][0];
+        assert_eq!(quiet["topic"], "a/quiet");
+        assert_eq!(quiet["latest_evicted"], true);
+        assert!(quiet.get("preview").is_none() && quiet.get("format").is_none());
+        assert_eq!(quiet["message_count"], 1);
+        assert_eq!(
+            quiet["retained"], true,
+            "known from the topic, not the message"
+        );
+        assert_eq!(quiet["history_messages"], 0);
+        let busy = &dump["topics"][1];
+        assert_eq!(busy["preview"], "hello");
+        assert!(busy.get("latest_evicted").is_none());
     }
 }

@@ -105,7 +105,7 @@ impl DetailsPanel {
         }
         let index = picked_index.unwrap_or(0);
         let Some(message) = history.get(index).copied() else {
-            ui.weak("No message kept for this topic.");
+            evicted_topic_ui(ui, store, node, topic, now_nanos, actions);
             return;
         };
         let older = history.get(index + 1).copied();
@@ -291,6 +291,43 @@ fn inner_node_ui(ui: &mut egui::Ui, store: &Store, node: NodeId) {
         store.tree().children(node).len()
     ));
 }
+
+/// A topic whose latest message the memory budget evicted: what happened and what is still
+/// known (counts, time, datapoint, write actions), instead of an empty payload.
+fn evicted_topic_ui(
+    ui: &mut egui::Ui,
+    store: &Store,
+    node: NodeId,
+    topic: &TopicState,
+    now_nanos: Nanos,
+    actions: &mut Vec<UiAction>,
+) {
+    if topic.latest_evicted() {
+        ui.colored_label(Palette::for_ui(ui).warning, EVICTED_TOPIC_TEXT);
+    } else {
+        ui.weak("No message kept for this topic.");
+    }
+    Grid::new("details_evicted_metadata")
+        .num_columns(2)
+        .spacing([16.0, 2.0])
+        .show(ui, |ui| {
+            ui.label("Last received");
+            ui.label(format!(
+                "{} ({})",
+                format_timestamp_local(topic.changed_at_nanos),
+                format_age(now_nanos - topic.changed_at_nanos)
+            ));
+            ui.end_row();
+            ui.label("Messages");
+            ui.label(format_count(topic.message_count));
+            ui.end_row();
+        });
+    write_actions_ui(ui, store, node, actions);
+    datapoint_details_ui(ui, store, node, now_nanos);
+}
+
+/// Said in the details panel instead of the payload of a topic whose latest message was evicted.
+const EVICTED_TOPIC_TEXT: &str = "The latest message of this topic was removed to stay within the memory budget (topics updated least recently go first). The topic, its message count and its plots are kept; the next message on this topic will be shown here. Raise the memory budget in the settings to keep more.";
 
 fn metadata_ui(ui: &mut egui::Ui, message: &Message, message_count: u64, now_nanos: Nanos) {
     let palette = Palette::for_ui(ui);

@@ -146,11 +146,21 @@ fn counters_ui(ui: &mut egui::Ui, status: &StatusView, store: &Store, palette: &
             .on_hover_text(HOLDING_BACK_HELP);
     }
     ui.label(format!("Evicted: {}", format_count(stats.history_evicted)))
-        .on_hover_text("Older history messages removed to stay within the history limits and the memory budget (the latest message of every topic is kept)");
+        .on_hover_text("Older history messages removed to stay within the history limits and the memory budget (oldest first; a topic's latest message goes only as a last resort, see Latest evicted)");
+    if stats.latest_evicted > 0 {
+        ui.colored_label(
+            palette.warning,
+            format!("Latest evicted: {}", format_count(stats.latest_evicted)),
+        )
+        .on_hover_text(LATEST_EVICTED_HELP);
+    }
     ui.separator();
     ui.label(format!("Topics: {}", format_count(stats.topics)));
     memory_ui(ui, store, palette);
 }
+
+/// Why "Latest evicted" counts up, and what stays.
+const LATEST_EVICTED_HELP: &str = "Latest messages removed because even without any older history the store was over the memory budget: the least recently updated topics go first. Their topics stay listed with their message counts, times and plots, shown as \"(evicted: memory budget)\"; the next message on such a topic is shown again. Raise the memory budget in the settings to keep them.";
 
 /// "Memory: held of budget", and while the process's size forces the store below its budget,
 /// that it does so (coloured) and by how much.
@@ -166,7 +176,7 @@ fn memory_ui(ui: &mut egui::Ui, store: &Store, palette: &Palette) {
     if let (Some(target), Some(rss)) = (reading.store_target_bytes, reading.rss_bytes) {
         ui.colored_label(palette.warning, format!("{text} · budget enforced"))
             .on_hover_text(format!(
-                "The whole process ({}) was over its share of the {} budget ({}; the rest is room for the inbox), so the store is held to {}: the oldest history goes first, the latest message of every topic is kept (see Evicted).",
+                "The whole process ({}) was over its share of the {} budget ({}; the rest is room for the inbox), so the store is held to {}: the oldest history goes first, then the latest messages of the least recently updated topics (see Evicted and Latest evicted).",
                 format_bytes(rss),
                 format_bytes(budget),
                 format_bytes(reading.rss_limit_bytes),

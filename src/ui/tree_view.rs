@@ -381,7 +381,10 @@ fn row_ui(
         .then(|| ui.interact(arrow_rect, context.id.with("arrow"), Sense::CLICK));
 
     let name = display_name(&context.node().name);
-    let accessible_name = accessible_row_name(&name, context.annotation.as_ref());
+    let mut accessible_name = accessible_row_name(&name, context.annotation.as_ref());
+    if latest_evicted(context.node()) {
+        accessible_name.push_str(&format!("  {EVICTED_ROW_TEXT}"));
+    }
     response.widget_info(|| {
         egui::WidgetInfo::selected(egui::Role::Button, true, context.selected, &accessible_name)
     });
@@ -543,7 +546,12 @@ fn paint_texts(
         .topic
         .as_deref()
         .and_then(|topic| topic.history.latest());
-    if latest.is_some_and(|message| message.retained) {
+    // From the topic, not the message: the marker stays while the memory budget evicted it.
+    if node
+        .topic
+        .as_deref()
+        .is_some_and(|topic| topic.latest_retained())
+    {
         let marker = painter.text(
             pos2(right, centre_y),
             Align2::RIGHT_CENTER,
@@ -637,7 +645,26 @@ fn paint_texts(
             mono,
             palette.preview,
         );
+    } else if latest_evicted(node) {
+        middle.text(
+            pos2(x, centre_y),
+            Align2::LEFT_CENTER,
+            EVICTED_ROW_TEXT,
+            FontId::proportional(body_size),
+            visuals.weak_text_color(),
+        );
     }
+}
+
+/// Shown in a topic's row instead of the preview while the memory budget has evicted its latest
+/// message (the details panel explains it).
+const EVICTED_ROW_TEXT: &str = "(evicted: memory budget)";
+
+/// The memory budget has evicted the latest message of the topic at this node.
+fn latest_evicted(node: &Node) -> bool {
+    node.topic
+        .as_deref()
+        .is_some_and(|topic| topic.latest_evicted())
 }
 
 /// What a screen reader (and a GUI test) reads for a row: the level name, and for a datapoint
