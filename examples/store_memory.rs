@@ -6,6 +6,7 @@
 //! ```text
 //! cargo run --release --example store_memory -- 1000000          # the whole store
 //! cargo run --release --example store_memory -- 1000000 tree     # one part alone
+//! cargo run --release --example store_memory -- 1000000 store 256 # a 256 MiB memory budget
 //! ```
 //! Parts: `store` (default), `tree` (levels and path index), `datapoints` (tree + the aedifion
 //! registry), `rates` (tree + busiest-topics counters), `messages` (decoded messages kept in a
@@ -58,9 +59,15 @@ fn main() {
         .and_then(|text| text.parse().ok())
         .unwrap_or(200_000);
     let part = args.next().unwrap_or_else(|| "store".to_owned());
+    // A budget small enough makes the store evict, latest messages last: shows what it frees.
+    let budget_mib: Option<usize> = args.next().and_then(|text| text.parse().ok());
     let start_nanos = 1_764_000_000_000_000_000_i64;
 
-    let mut store = Store::new(Limits::default());
+    let mut store = Store::new(Limits {
+        memory_budget_bytes: budget_mib
+            .map_or(Limits::default().memory_budget_bytes, |mib| mib << 20),
+        ..Limits::default()
+    });
     let mut tree = TopicTree::new();
     let mut datapoints = Datapoints::default();
     let mut rates = Rates::new();
@@ -100,11 +107,14 @@ fn main() {
     );
     match part.as_str() {
         "store" | "" => println!(
-            "store estimate {:.0} B/topic (of which datapoints {:.0}, rates {:.0}); topics {}",
+            "store estimate {:.0} B/topic (of which datapoints {:.0}, rates {:.0}); topics {}; \
+             latest messages evicted {} (budget {} MiB)",
             store.stats().bytes_held as f64 / topics,
             store.datapoints().estimated_bytes() as f64 / topics,
             store.rates().estimated_bytes() as f64 / topics,
             store.stats().topics,
+            store.stats().latest_evicted,
+            store.limits().memory_budget_bytes >> 20,
         ),
         "datapoints" => println!(
             "datapoints estimate {:.0} B/topic; {} datapoints",
