@@ -27,7 +27,7 @@ use super::tree::{LevelName, Node, NodeId, TopicTree};
 /// Limits the user sets in the settings.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Limits {
-    /// Messages kept per topic (the latest is always kept).
+    /// Messages kept per topic (the latest is always kept; only the memory budget may evict it).
     pub history_messages_per_topic: usize,
     /// Payload bytes kept per topic's history.
     pub history_bytes_per_topic: usize,

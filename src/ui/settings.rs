@@ -106,7 +106,7 @@ impl SettingsWindow {
                         .range(MIN_MEMORY_BUDGET_MIB..=1_048_576),
                 );
             });
-        ui.weak("The budget bounds the whole process (measured once per second, with room for a full inbox). Over it, the oldest history goes first; the latest message of every topic is always kept.");
+        ui.weak("The budget bounds the whole process (measured once per second, with room for a full inbox). Over it, the oldest history goes first; only then, least recently updated first, the latest messages of topics (the topics stay listed).");
         ui.add_space(6.0);
         ui.strong("Connection (applies at the next connect)");
         Grid::new("settings_connection")
