@@ -1,6 +1,8 @@
 //! The busiest-topics window, driven like a user with egui_kittest: the flooding topic is listed
 //! first, its subtree leads the subtrees, and a click selects it.
 
+mod common;
+
 use bytes::Bytes;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
@@ -42,16 +44,7 @@ fn store_with_a_flood() -> Store {
 fn harness() -> Harness<'static, Explorer> {
     let mut explorer = Explorer::new(store_with_a_flood());
     explorer.set_fixed_now(Some(NOW));
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .build_ui_state(
-            |ui, explorer: &mut Explorer| {
-                explorer.show(ui);
-            },
-            explorer,
-        );
-    harness.run();
-    harness
+    common::explorer_harness(explorer, 1400.0)
 }
 
 #[test]
@@ -101,15 +94,7 @@ fn a_quiet_broker_shows_no_ranking() {
     // Two minutes later nothing has arrived.
     explorer.set_fixed_now(Some(NOW + 120 * SEC));
     explorer.set_busiest_open(true);
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .build_ui_state(
-            |ui, explorer: &mut Explorer| {
-                explorer.show(ui);
-            },
-            explorer,
-        );
-    harness.run();
+    let harness = common::explorer_harness(explorer, 1400.0);
     assert!(
         harness
             .query_by_label_contains("No message in the last")

@@ -1,6 +1,8 @@
 //! Headless GUI tests of the explorer (tree, details, plot, status bar) with egui_kittest:
 //! find widgets by label, click and type like a user, assert on the store and on what is shown.
 
+mod common;
+
 use bytes::Bytes;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable};
@@ -34,16 +36,7 @@ fn explorer_with(messages: &[(&str, &[u8])]) -> Explorer {
 }
 
 fn harness(explorer: Explorer) -> Harness<'static, Explorer> {
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .build_ui_state(
-            |ui, explorer: &mut Explorer| {
-                explorer.show(ui);
-            },
-            explorer,
-        );
-    harness.run();
-    harness
+    common::explorer_harness(explorer, 1400.0)
 }
 
 #[test]

@@ -1,6 +1,8 @@
 //! The status bar shows the memory held against the budget, and says so when the process's own
 //! size (RSS) holds the store below its budget.
 
+mod common;
+
 use bytes::Bytes;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
@@ -29,16 +31,7 @@ fn explorer() -> Explorer {
 }
 
 fn harness(explorer: Explorer) -> Harness<'static, Explorer> {
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1600.0, 900.0))
-        .build_ui_state(
-            |ui, explorer: &mut Explorer| {
-                explorer.show(ui);
-            },
-            explorer,
-        );
-    harness.run();
-    harness
+    common::explorer_harness(explorer, 1600.0)
 }
 
 fn memory_label(explorer: &Explorer) -> String {

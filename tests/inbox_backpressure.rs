@@ -13,7 +13,6 @@ use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 
 use common::{POLL_EVERY, WAIT, profile, run_with_input, wait_until_subscribed};
@@ -324,15 +323,7 @@ fn the_status_bar_says_when_the_broker_is_waiting_on_topicscope() {
         ..InboxStats::default()
     };
     explorer.set_status(status_view(None, waiting, 0));
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .build_ui_state(
-            |ui, explorer: &mut Explorer| {
-                explorer.show(ui);
-            },
-            explorer,
-        );
-    harness.run();
+    let mut harness = common::explorer_harness(explorer, 1400.0);
     harness.get_by_label("Broker waiting on TopicScope");
     harness.get_by_label("Dropped: 0");
 

@@ -574,3 +574,20 @@ impl Received {
         self.messages.iter().any(|message| message.topic == topic)
     }
 }
+
+/// The explorer panel drawn headlessly by egui_kittest at `width` × 900 points, one frame run.
+pub fn explorer_harness(
+    explorer: topicscope::ui::Explorer,
+    width: f32,
+) -> egui_kittest::Harness<'static, topicscope::ui::Explorer> {
+    let mut harness = egui_kittest::Harness::builder()
+        .with_size(egui::vec2(width, 900.0))
+        .build_ui_state(
+            |ui, explorer: &mut topicscope::ui::Explorer| {
+                explorer.show(ui);
+            },
+            explorer,
+        );
+    harness.run();
+    harness
+}
