@@ -578,10 +578,8 @@ impl Store {
     /// Evicts the latest message of the least recently updated topic that still holds one.
     /// Returns false once the latest queue is empty.
     fn evict_one_latest(&mut self) -> bool {
-        if self.eviction_queue.capacity() > MIN_STALE_FOR_COMPACTION {
-            // Drained: the first queue's big buffer (one slot per message once held) is freed.
-            // A small one is kept, or every message would allocate and free it again while the
-            // budget evicts each latest as it arrives.
+        if self.eviction_queue.capacity() > 0 {
+            // Drained: the first queue's buffer (one slot per message once held) is freed.
             self.eviction_queue = VecDeque::new();
         }
         let Some(queued) = self.latest_queue.pop_front() else {
