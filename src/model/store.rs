@@ -393,8 +393,10 @@ impl Store {
     ) -> &Ranking {
         self.rates
             .refresh_ranking(&self.tree, window, by, limit, now_nanos);
-        // The refresh prunes silent counters, which the estimate counts.
+        // The refresh prunes silent counters, which the estimate counts; the ranking it keeps
+        // can also grow the estimate, which must then stay within the budget like any growth.
         self.update_bytes_held();
+        self.enforce_memory_budget();
         self.rates.ranking()
     }
 
