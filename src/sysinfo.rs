@@ -55,17 +55,19 @@ impl MemoryGovernor {
             store,
             inbox_capacity_messages,
             now_nanos(),
-            process_rss_bytes(),
+            process_rss_bytes,
         );
     }
 
-    /// [`MemoryGovernor::tick`] with the clock and the RSS reading given (tests).
+    /// [`MemoryGovernor::tick`] with the clock and the RSS reader given (tests). `read_rss` is
+    /// called only when a sample is due: the caller ticks every frame or loop, and reading
+    /// `/proc` each time would be wasted I/O on that path.
     pub fn tick_at(
         &mut self,
         store: &mut Store,
         inbox_capacity_messages: usize,
         now_nanos: Nanos,
-        rss_bytes: Option<u64>,
+        read_rss: impl FnOnce() -> Option<u64>,
     ) {
         let budget_bytes = store.limits().memory_budget_bytes as u64;
         if !self
@@ -74,7 +76,7 @@ impl MemoryGovernor {
         {
             return;
         }
-        let reading = match rss_bytes {
+        let reading = match read_rss() {
             Some(rss_bytes) => self.controller.update(BudgetInputs {
                 budget_bytes,
                 inbox_headroom_bytes: inbox_headroom_bytes(
@@ -143,7 +145,7 @@ mod tests {
         let evicted = store.stats().history_evicted;
         let mut governor = MemoryGovernor::new();
         // The process is twice the budget: the store must shrink to about half of what it holds.
-        governor.tick_at(&mut store, 0, 0, Some(2 * budget as u64));
+        governor.tick_at(&mut store, 0, 0, || Some(2 * budget as u64));
         assert!(governor.reading().enforcing());
         assert_eq!(store.budget_reading(), governor.reading());
         assert!(
@@ -153,7 +155,7 @@ mod tests {
         );
         assert!(store.stats().history_evicted > evicted);
         // Within the second, nothing is sampled again.
-        governor.tick_at(&mut store, 0, 1, Some(4 * budget as u64));
+        governor.tick_at(&mut store, 0, 1, || Some(4 * budget as u64));
         assert_eq!(store.budget_reading(), governor.reading());
     }
 
@@ -162,7 +164,7 @@ mod tests {
         let budget = 16 << 20;
         let mut store = filled_store(budget);
         let mut governor = MemoryGovernor::new();
-        governor.tick_at(&mut store, 0, 0, None);
+        governor.tick_at(&mut store, 0, 0, || None);
         assert!(!store.budget_reading().enforcing());
         assert_eq!(store.memory_target_bytes(), budget);
     }
