@@ -5,8 +5,8 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use topicscope::commands::bench::{PayloadKind, PublishArgs, publish};
 use topicscope::commands::headless::{self, HeadlessArgs};
@@ -17,33 +17,6 @@ const TOPICS: u64 = 30;
 /// Headless mode's own stop, far beyond what the tests need: a lost message fails the counts
 /// instead of hanging the test.
 const SAFETY_DURATION_SECS: u64 = 60;
-
-fn wait_for_file(path: &Path) {
-    let deadline = Instant::now() + common::WAIT;
-    while !path.exists() {
-        assert!(
-            Instant::now() < deadline,
-            "{} did not appear within {:?}",
-            path.display(),
-            common::WAIT
-        );
-        std::thread::sleep(common::POLL_EVERY);
-    }
-}
-
-fn wait_for_exit(child: &mut Child) -> std::process::ExitStatus {
-    let deadline = Instant::now() + Duration::from_secs(SAFETY_DURATION_SECS + 20);
-    loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            return status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("headless did not stop");
-        }
-        std::thread::sleep(common::POLL_EVERY);
-    }
-}
 
 fn read_json(path: &Path) -> serde_json::Value {
     let text = std::fs::read_to_string(path).expect("JSON file written");
@@ -96,7 +69,7 @@ fn headless_receives_every_message_bench_publishes_through_mosquitto() {
         .stdout(Stdio::null())
         .spawn()
         .expect("start headless");
-    wait_for_file(&file("ready"));
+    common::wait_for_file(&file("ready"));
     let published = Command::new(binary)
         .args(["bench", "publish", "--url", &url])
         .args(["--topics", &TOPICS.to_string()])
@@ -111,7 +84,13 @@ fn headless_receives_every_message_bench_publishes_through_mosquitto() {
         summary.contains(&format!("sent {MESSAGES} messages over {TOPICS} topics")),
         "{summary}"
     );
-    assert!(wait_for_exit(&mut headless).success());
+    assert!(
+        common::wait_for_exit(
+            &mut headless,
+            Duration::from_secs(SAFETY_DURATION_SECS + 20)
+        )
+        .success()
+    );
 
     let stats = read_json(&file("stats.json"));
     assert_eq!(stats["stopped_by"], "count", "{stats}");
@@ -155,7 +134,7 @@ fn headless_receives_every_message_bench_publishes_through_the_demo_broker() {
             let _ = done.send(headless::run(&args).map_err(|error| error.to_string()));
         })
         .expect("spawn");
-    wait_for_file(&ready);
+    common::wait_for_file(&ready);
     let report = publish(&PublishArgs {
         url,
         topics: TOPICS,

@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -71,32 +70,6 @@ impl Drop for UnlimitedBroker {
     }
 }
 
-fn wait_for_file(path: &Path) {
-    let deadline = Instant::now() + common::WAIT;
-    while !path.exists() {
-        assert!(
-            Instant::now() < deadline,
-            "{} did not appear",
-            path.display()
-        );
-        std::thread::sleep(common::POLL_EVERY);
-    }
-}
-
-fn wait_for_exit(child: &mut Child) -> std::process::ExitStatus {
-    let deadline = Instant::now() + Duration::from_secs(SAFETY_DURATION_SECS + 20);
-    loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            return status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("headless did not stop");
-        }
-        std::thread::sleep(common::POLL_EVERY);
-    }
-}
-
 #[test]
 fn headless_stays_within_a_small_memory_budget_under_a_flood() {
     let broker = UnlimitedBroker::start();
@@ -116,7 +89,7 @@ fn headless_stays_within_a_small_memory_budget_under_a_flood() {
         .stdout(Stdio::null())
         .spawn()
         .expect("start headless");
-    wait_for_file(&ready);
+    common::wait_for_file(&ready);
     let report = publish(&PublishArgs {
         url,
         topics: TOPICS,
@@ -130,7 +103,13 @@ fn headless_stays_within_a_small_memory_budget_under_a_flood() {
     })
     .expect("publish");
     assert_eq!(report.sent, MESSAGES);
-    assert!(wait_for_exit(&mut headless).success());
+    assert!(
+        common::wait_for_exit(
+            &mut headless,
+            Duration::from_secs(SAFETY_DURATION_SECS + 20)
+        )
+        .success()
+    );
 
     let text = std::fs::read_to_string(&stats_path).expect("stats written");
     let stats: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");

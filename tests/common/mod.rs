@@ -591,3 +591,31 @@ pub fn explorer_harness(
     harness.run();
     harness
 }
+
+/// Waits (bounded by [`WAIT`]) until `path` exists, e.g. a ready file a child process writes.
+pub fn wait_for_file(path: &Path) {
+    let deadline = Instant::now() + WAIT;
+    while !path.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "{} did not appear within {WAIT:?}",
+            path.display()
+        );
+        std::thread::sleep(POLL_EVERY);
+    }
+}
+
+/// Waits for `child` to exit, killing it and failing the test after `within`.
+pub fn wait_for_exit(child: &mut Child, within: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the child process did not stop within {within:?}");
+        }
+        std::thread::sleep(POLL_EVERY);
+    }
+}
