@@ -14,12 +14,13 @@
 
 use bytes::Bytes;
 use topicscope::commands::bench::{PayloadKind, bench_payload};
-use topicscope::model::datapoints::Datapoints;
-use topicscope::model::hash_id::hash_id;
-use topicscope::model::message::{Message, Qos};
-use topicscope::model::rates::Rates;
+use topicscope::model::aedifion::datapoints::Datapoints;
+use topicscope::model::aedifion::hash_id::hash_id;
+use topicscope::model::decode::message::Message;
+use topicscope::model::store::rates::Rates;
 use topicscope::model::store::{Limits, Store};
-use topicscope::model::tree::TopicTree;
+use topicscope::model::topic::qos::Qos;
+use topicscope::model::topic::tree::TopicTree;
 
 /// The process's resident set in bytes (Linux), 0 where unknown.
 fn rss_bytes() -> u64 {
@@ -76,7 +77,7 @@ fn main() {
     let before = rss_bytes();
     for index in 0..count {
         let at_nanos = start_nanos + index as i64 * 1_000;
-        let mut message = bench_message(index, at_nanos);
+        let message = bench_message(index, at_nanos);
         payload_bytes += message.payload.len() as u64;
         match part.as_str() {
             "tree" => {
@@ -84,7 +85,7 @@ fn main() {
             }
             "datapoints" => {
                 if let Some(node) = tree.insert(&message.topic) {
-                    datapoints.observe(&mut tree, node, &mut message);
+                    datapoints.observe(&mut tree, node, &message);
                 }
             }
             "rates" => {
@@ -130,10 +131,10 @@ fn main() {
     println!(
         "sizes: Message {} B, ExtractedValue {} B, Node {} B, TopicState {} B, Datapoint {} B",
         size_of::<Message>(),
-        size_of::<topicscope::model::payload::ExtractedValue>(),
-        size_of::<topicscope::model::tree::Node>(),
+        size_of::<topicscope::model::decode::payload::ExtractedValue>(),
+        size_of::<topicscope::model::topic::tree::Node>(),
         size_of::<topicscope::model::store::TopicState>(),
-        size_of::<topicscope::model::datapoints::Datapoint>(),
+        size_of::<topicscope::model::aedifion::datapoints::Datapoint>(),
     );
     // Keep everything alive until measured.
     std::hint::black_box((&store, &tree, &datapoints, &rates, &kept));

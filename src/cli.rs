@@ -1,4 +1,4 @@
-//! Command-line interface (clap). OWNER: profiles helper.
+//! Command-line interface (clap).
 //!
 //! `topicscope` alone opens the window with the saved profiles. Options connect at launch
 //! (`--profile`, `--url`, `--demo`), tune memory (`--memory-budget`) or point at another config
@@ -8,16 +8,17 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::model::message::Qos;
-use crate::model::profile::{Preset, Profile, ProfileError, Subscription, check_topic_filter};
-use crate::model::profile_store::{ProfileStore, default_config_dir};
-use crate::model::settings::{MIN_MEMORY_BUDGET_MIB, mib_to_bytes};
+use crate::model::config::presets::Preset;
+use crate::model::config::profile::Profile;
+use crate::model::config::profile_store::{ProfileStore, default_config_dir};
+use crate::model::config::settings::{MIN_MEMORY_BUDGET_MIB, mib_to_bytes};
+use crate::model::config::url::{UrlProfileError, profile_from_url};
 use crate::model::store::Limits;
 
-pub use crate::model::profile::{UrlError, url_to_profile};
+pub use crate::model::config::url::{UrlError, url_to_profile};
 
-/// Environment variable holding the password for `--url` (and `--profile`) connections.
-pub const PASSWORD_ENV: &str = "TOPICSCOPE_PASSWORD";
+pub use crate::model::config::secret::PASSWORD_ENV;
+use crate::model::config::secret::password_from_env;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -126,20 +127,9 @@ pub enum StartupConnection {
 /// A command line that cannot be carried out, with what to do instead.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CliError {
-    /// `--url` is malformed.
-    #[error("--url: {0}")]
-    Url(#[from] UrlError),
-    /// A `--subscribe` filter is not a valid topic filter.
-    #[error("--subscribe \"{filter}\" is not a valid topic filter: {reason}")]
-    Filter {
-        /// The filter as given.
-        filter: String,
-        /// What is wrong with it.
-        reason: String,
-    },
-    /// The `--url` profile does not pass validation (e.g. aedifion.io without a user name).
-    #[error("--url: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join(" "))]
-    InvalidProfile(Vec<ProfileError>),
+    /// `--url` or a `--subscribe` filter is not usable.
+    #[error(transparent)]
+    Url(#[from] UrlProfileError),
     /// `--profile NAME` matches no saved profile.
     #[error(
         "No saved profile is called \"{name}\". Saved profiles: {available}. Check the spelling, or use --url."
@@ -177,9 +167,7 @@ impl Cli {
 
     /// The password in `TOPICSCOPE_PASSWORD`, if set and not empty.
     pub fn password_from_env() -> Option<String> {
-        std::env::var(PASSWORD_ENV)
-            .ok()
-            .filter(|password| !password.is_empty())
+        password_from_env()
     }
 
     /// What to connect to at start. `env_password` is normally [`Cli::password_from_env`]; it
@@ -215,26 +203,7 @@ impl Cli {
 
     /// The ad-hoc profile for `--url`, with the `--subscribe` filters.
     fn url_profile(&self, url: &str) -> Result<Profile, CliError> {
-        let mut profile = url_to_profile(url)?;
-        if !self.subscribe.is_empty() {
-            let qos = if profile.is_aedifion_host() {
-                Qos::AtLeastOnce
-            } else {
-                Qos::AtMostOnce
-            };
-            profile.subscriptions = Vec::new();
-            for filter in &self.subscribe {
-                check_topic_filter(filter).map_err(|reason| CliError::Filter {
-                    filter: filter.clone(),
-                    reason,
-                })?;
-                profile
-                    .subscriptions
-                    .push(Subscription::new(filter.clone(), qos));
-            }
-        }
-        profile.validate().map_err(CliError::InvalidProfile)?;
-        Ok(profile)
+        Ok(profile_from_url(url, &self.subscribe, None)?)
     }
 }
 
@@ -260,7 +229,8 @@ mod tests {
     use clap::CommandFactory as _;
 
     use super::*;
-    use crate::model::profile::{PasswordStorage, Transport};
+    use crate::model::config::profile::{PasswordStorage, Subscription, Transport};
+    use crate::model::topic::qos::Qos;
 
     fn parse(args: &[&str]) -> Cli {
         Cli::try_parse_from(std::iter::once("topicscope").chain(args.iter().copied()))
@@ -374,18 +344,26 @@ mod tests {
         let bad_url = parse(&["--url", "http://h"]).startup_connection(&store, None);
         assert_eq!(
             bad_url,
-            Err(CliError::Url(UrlError::UnsupportedScheme("http".into())))
+            Err(CliError::Url(UrlProfileError::Url(
+                UrlError::UnsupportedScheme("http".into())
+            )))
         );
         let bad_filter =
             parse(&["--url", "mqtt://h", "--subscribe", "a/#/b"]).startup_connection(&store, None);
         assert!(
-            matches!(bad_filter, Err(CliError::Filter { .. })),
+            matches!(
+                bad_filter,
+                Err(CliError::Url(UrlProfileError::Filter { .. }))
+            ),
             "{bad_filter:?}"
         );
         let aedifion_anonymous =
             parse(&["--url", "mqtts://mqtt2.aedifion.io:8884"]).startup_connection(&store, None);
         assert!(
-            matches!(aedifion_anonymous, Err(CliError::InvalidProfile(_))),
+            matches!(
+                aedifion_anonymous,
+                Err(CliError::Url(UrlProfileError::InvalidProfile(_)))
+            ),
             "{aedifion_anonymous:?}"
         );
     }

@@ -1,7 +1,9 @@
 //! TopicScope: a fast, native desktop MQTT topic explorer.
 //!
-//! Layers (one-way): `model` (no UI, no network) ← `mqtt` (worker thread) ← `ui` (egui panels)
-//! ← `app` (wiring and per-frame order). `demo` runs the built-in broker and building simulator.
+//! Layers (one-way): `model` (no UI, no network) ← `mqtt` (worker thread) ← `session` (a source
+//! feeding a store) ← {`app` (the window: wiring and per-frame order), `commands` (no window)};
+//! `ui` (egui panels over the model) ← `app`. `demo` runs the built-in broker and building
+//! simulator. ARCHITECTURE.md draws it; `tests/layering.rs` enforces it.
 
 pub mod app;
 pub mod cli;
@@ -9,6 +11,7 @@ pub mod commands;
 pub mod demo;
 pub mod model;
 pub mod mqtt;
+pub mod process;
 pub mod secrets;
-pub mod sysinfo;
+pub mod session;
 pub mod ui;

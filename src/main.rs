@@ -7,7 +7,7 @@ use tracing_subscriber::EnvFilter;
 
 use topicscope::app::{AppOptions, Startup, TopicScopeApp};
 use topicscope::cli::{Cli, CliError, Command, StartupConnection};
-use topicscope::model::profile_store::ProfileStore;
+use topicscope::model::config::profile_store::ProfileStore;
 
 /// The window icon, built into the binary.
 const ICON_PNG: &[u8] = include_bytes!("../assets/topicscope.png");

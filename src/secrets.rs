@@ -1,5 +1,5 @@
 //! Profile passwords in the OS keychain (macOS Keychain, Windows Credential Manager, Secret
-//! Service on Linux) through `keyring` 4.x. OWNER: profiles helper.
+//! Service on Linux) through `keyring` 4.x.
 //!
 //! Keychain calls can block (a D-Bus call to a locked keyring waiting for an unlock prompt, a
 //! hung bus), so every call runs on a short-lived named thread and is abandoned after a timeout.
@@ -11,7 +11,7 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-pub use crate::model::secret::{MemorySecrets, NoSecrets, SecretBackend, SecretError};
+pub use crate::model::config::secret::{MemorySecrets, NoSecrets, SecretBackend, SecretError};
 
 /// Service name under which TopicScope's entries appear in the keychain (the user is the
 /// profile id).
@@ -236,7 +236,7 @@ mod tests {
     #[test]
     fn os_keychain_answers_or_reports_unavailable_without_panicking() {
         let store = SecretStore::with_service("TopicScope-unit-test", Duration::from_secs(10));
-        let id = crate::model::profile::new_profile_id();
+        let id = crate::model::config::profile::new_profile_id();
         match store.set(&id, "s3cret") {
             Ok(()) => {
                 assert_eq!(store.get(&id), Ok(Some("s3cret".into())));

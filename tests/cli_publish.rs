@@ -8,9 +8,10 @@ use std::process::{Child, Command, Output, Stdio};
 
 use common::{Mosquitto, Received, profile, wait_until_subscribed};
 use topicscope::demo::{CONTROLS_TOPIC, DemoServer};
-use topicscope::model::message::Qos;
-use topicscope::model::profile::{Preset, Profile, Transport};
-use topicscope::model::profile_store::ProfileStore;
+use topicscope::model::config::presets::Preset;
+use topicscope::model::config::profile::{Profile, Transport};
+use topicscope::model::config::profile_store::ProfileStore;
+use topicscope::model::topic::qos::Qos;
 use topicscope::mqtt::{ConnectParams, Inbox, WorkerHandle};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_topicscope");
@@ -113,8 +114,8 @@ fn a_read_only_profile_refuses_publish_and_setpoint_with_exit_code_3() {
         host: "127.0.0.1".into(),
         port: common::free_port(),
         username: "someone".into(),
-        password_storage: topicscope::model::profile::PasswordStorage::None,
-        subscriptions: vec![topicscope::model::profile::Subscription::new(
+        password_storage: topicscope::model::config::profile::PasswordStorage::None,
+        subscriptions: vec![topicscope::model::config::profile::Subscription::new(
             "lbg01/x/#",
             Qos::AtLeastOnce,
         )],

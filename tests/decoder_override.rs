@@ -4,9 +4,9 @@
 mod common;
 
 use common::{Mosquitto, Received, profile, wait_until_subscribed};
-use topicscope::model::decoder_override::{DecoderChoice, DecoderOverride};
-use topicscope::model::payload::PayloadFormat;
-use topicscope::model::profile::Transport;
+use topicscope::model::config::profile::Transport;
+use topicscope::model::decode::decoder_override::{DecoderChoice, DecoderOverride};
+use topicscope::model::decode::payload::PayloadFormat;
 use topicscope::mqtt::{ConnectParams, DEFAULT_INBOX_CAPACITY, Inbox, WorkerHandle};
 
 /// JSON metadata, but published on ordinary time-series topics.

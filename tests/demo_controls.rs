@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use rumqttc::{Client, Connection, Event, MqttOptions, Packet, QoS};
 use serde_json::{Value, json};
 use topicscope::demo::{CONTROLS_TOPIC, DemoServer};
-use topicscope::model::hash_id::hash_id;
+use topicscope::model::aedifion::hash_id::hash_id;
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 /// How long to wait for an answer before sending the request again (the issuer's retry:

@@ -9,8 +9,8 @@ use rumqttc::{Client, Connection, Event, MqttOptions, Packet, Publish, QoS};
 use serde_json::Value;
 use topicscope::demo::DemoServer;
 use topicscope::demo::building::catalogue;
-use topicscope::model::hash_id::hash_id;
-use topicscope::model::influx::parse_payload;
+use topicscope::model::aedifion::hash_id::hash_id;
+use topicscope::model::decode::influx::parse_payload;
 
 const TIMEOUT: Duration = Duration::from_secs(90);
 

@@ -15,10 +15,10 @@ use egui_kittest::kittest::Queryable;
 
 use common::{ALLOWED_PREFIX, Mosquitto, PASSWORD, USER};
 use topicscope::app::{AppOptions, Startup, TopicScopeApp};
-use topicscope::model::message::Qos;
-use topicscope::model::profile::{PasswordStorage, Profile, Subscription, Transport};
-use topicscope::model::profile_store::ProfileStore;
-use topicscope::model::secret::{MemorySecrets, SecretBackend};
+use topicscope::model::config::profile::{PasswordStorage, Profile, Subscription, Transport};
+use topicscope::model::config::profile_store::ProfileStore;
+use topicscope::model::config::secret::{MemorySecrets, SecretBackend};
+use topicscope::model::topic::qos::Qos;
 use topicscope::ui::explorer::ExplorerViewState;
 use topicscope::ui::status_bar::Health;
 
@@ -76,7 +76,7 @@ fn step_until(
 }
 
 fn has_topic(app: &TopicScopeApp, topic: &str) -> bool {
-    app.explorer().store().find_topic(topic).is_some()
+    app.store().find_topic(topic).is_some()
 }
 
 fn saved_tls_profile(config_dir: &Path, broker: &Mosquitto) -> Profile {
@@ -126,7 +126,7 @@ fn a_tls_password_profile_connects_survives_a_broker_restart_and_an_app_restart(
         Duration::from_secs(20),
         || {},
         |app| {
-            let store = app.explorer().store();
+            let store = app.store();
             store
                 .find_topic(&retained_topic)
                 .is_some_and(|(_, topic)| topic.latest_retained())

@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde_json::Value;
-use topicscope::model::hash_id::{self, Base62Variant};
-use topicscope::model::influx::{self, AedifionFit, FieldValue, Line};
-use topicscope::model::legacy;
-use topicscope::model::payload::{Decoded, PayloadFormat, ValueKey};
+use topicscope::model::aedifion::hash_id::{self, Base62Variant};
+use topicscope::model::decode::influx::{self, AedifionFit, FieldValue, Line};
+use topicscope::model::decode::legacy;
+use topicscope::model::decode::payload::{Decoded, PayloadFormat, ValueKey};
 
 const SERIES_TOPIC: &str = "lbg01/mybuilding/Pm2cx76I";
 const META_TOPIC: &str = "META/lbg01/mybuilding";

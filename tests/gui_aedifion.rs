@@ -10,18 +10,22 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 
 use rumqttc::{Client, Event, MqttOptions, Outgoing, QoS};
-use topicscope::app::{DRAIN_BUDGET, drain_inbox};
+use topicscope::app::DRAIN_BUDGET;
 use topicscope::demo::DemoServer;
 use topicscope::demo::building::catalogue;
-use topicscope::model::controls::OperationState;
-use topicscope::model::hash_id::hash_id;
-use topicscope::model::message::{Message, Nanos, Qos};
-use topicscope::model::payload::ValueKey;
-use topicscope::model::series::TimeSource;
+use topicscope::model::aedifion::controls::OperationState;
+use topicscope::model::aedifion::hash_id::hash_id;
+use topicscope::model::decode::message::Message;
+use topicscope::model::decode::payload::ValueKey;
+use topicscope::model::store::series::TimeSource;
 use topicscope::model::store::{Limits, Store};
-use topicscope::model::tree::NodeId;
-use topicscope::mqtt::{ConnectParams, DEFAULT_INBOX_CAPACITY, Inbox, WorkerHandle};
-use topicscope::ui::Explorer;
+use topicscope::model::time::Nanos;
+use topicscope::model::topic::qos::Qos;
+use topicscope::model::topic::tree::NodeId;
+use topicscope::session::{ConnectOptions, Connection, Session, Source};
+
+mod common;
+use common::ExplorerState as Explorer;
 
 const SEC: Nanos = 1_000_000_000;
 /// A fixed "now" for the explorer, so ages and staleness do not depend on the machine.
@@ -80,8 +84,8 @@ fn building_store() -> Store {
     store
 }
 
-fn harness(store: Store) -> Harness<'static, Explorer> {
-    let mut explorer = Explorer::new(store);
+fn harness(store: Store) -> Harness<'static, common::ExplorerState> {
+    let mut explorer = common::ExplorerState::new(store);
     explorer.set_fixed_now(Some(NOW));
     let mut harness = Harness::builder()
         .with_size(egui::vec2(1400.0, 900.0))
@@ -181,18 +185,13 @@ fn the_controls_timeline_shows_setpoint_requests_with_their_acknowledgement_stat
     harness.get_by_label("requested");
 }
 
-/// Applies whatever the worker delivered until `done` holds or `timeout` passes.
-fn drain_until(
-    inbox: &Inbox,
-    store: &mut Store,
-    timeout: Duration,
-    done: impl Fn(&Store) -> bool,
-) -> bool {
+/// Pumps what the worker delivered into the session's store until `done` holds or `timeout`
+/// passes.
+fn pump_until(session: &mut Session, timeout: Duration, done: impl Fn(&Store) -> bool) -> bool {
     let started = Instant::now();
-    let mut buffer = Vec::new();
     while started.elapsed() < timeout {
-        drain_inbox(inbox, store, &mut buffer, DRAIN_BUDGET);
-        if done(store) {
+        session.pump(DRAIN_BUDGET);
+        if done(session.store()) {
             return true;
         }
         std::thread::sleep(Duration::from_millis(50));
@@ -203,10 +202,9 @@ fn drain_until(
 #[test]
 fn the_demo_buildings_hashed_topics_get_names_and_units() {
     let server = DemoServer::start().expect("demo starts");
-    let inbox = Inbox::new(DEFAULT_INBOX_CAPACITY);
-    let worker = WorkerHandle::spawn(ConnectParams::new(server.profile(), None), inbox.clone())
+    let connection = Connection::start(server.profile(), None, ConnectOptions::default(), None)
         .expect("worker starts");
-    let mut store = Store::new(Limits::default());
+    let mut session = Session::new(Source::Live(connection), Store::new(Limits::default()));
     let labelled_with_units = |store: &Store| {
         let datapoints = store.datapoints();
         let tree = store.tree();
@@ -222,14 +220,15 @@ fn the_demo_buildings_hashed_topics_get_names_and_units() {
             })
             .count()
     };
-    let named = drain_until(&inbox, &mut store, Duration::from_secs(60), |store| {
+    let named = pump_until(&mut session, Duration::from_secs(60), |store| {
         labelled_with_units(store) >= 20
     });
     assert!(
         named,
         "only {} demo topics were named with units within 60 s",
-        labelled_with_units(&store)
+        labelled_with_units(session.store())
     );
+    let store = session.store();
     let project = store.tree().find("lbg01/demo_building").expect("project");
     let (_, datapoint) = store
         .tree()
@@ -274,7 +273,7 @@ fn the_demo_buildings_hashed_topics_get_names_and_units() {
             }
         })
         .expect("issuer thread");
-    let written = drain_until(&inbox, &mut store, Duration::from_secs(30), |store| {
+    let written = pump_until(&mut session, Duration::from_secs(30), |store| {
         store
             .datapoints()
             .controls()
@@ -282,7 +281,7 @@ fn the_demo_buildings_hashed_topics_get_names_and_units() {
             .is_some_and(|operation| operation.state() == OperationState::Written)
     });
     let _ = issuer.join();
-    drop(worker);
+    let store = session.into_store();
     let operation = store
         .datapoints()
         .controls()

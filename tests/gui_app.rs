@@ -8,10 +8,11 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 
 use topicscope::app::{AppOptions, Startup, TopicScopeApp};
-use topicscope::model::profile::{PasswordStorage, Preset};
-use topicscope::model::profile_store::ProfileStore;
-use topicscope::model::secret::MemorySecrets;
-use topicscope::model::settings::{Settings, Theme};
+use topicscope::model::config::presets::Preset;
+use topicscope::model::config::profile::PasswordStorage;
+use topicscope::model::config::profile_store::ProfileStore;
+use topicscope::model::config::secret::MemorySecrets;
+use topicscope::model::config::settings::{Settings, Theme};
 use topicscope::ui::explorer::ExplorerViewState;
 
 fn app(config_dir: &std::path::Path, startup: Startup) -> TopicScopeApp {
@@ -129,7 +130,7 @@ fn a_first_start_runs_the_demo_and_fills_the_tree() {
     );
 
     let filled = step_until(&mut harness, Duration::from_secs(30), |app| {
-        let store = app.explorer().store();
+        let store = app.store();
         store.stats().topics >= 20 && store.tree().find("lbg01/demo_building").is_some()
     });
     assert!(

@@ -7,9 +7,10 @@ use bytes::Bytes;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 
-use topicscope::model::message::{Message, Nanos, Qos};
+use topicscope::model::decode::message::Message;
 use topicscope::model::store::{Limits, Store};
-use topicscope::ui::Explorer;
+use topicscope::model::time::Nanos;
+use topicscope::model::topic::qos::Qos;
 use topicscope::ui::busiest::BUSIEST_TITLE;
 
 const SEC: Nanos = 1_000_000_000;
@@ -41,8 +42,8 @@ fn store_with_a_flood() -> Store {
     store
 }
 
-fn harness() -> Harness<'static, Explorer> {
-    let mut explorer = Explorer::new(store_with_a_flood());
+fn harness() -> Harness<'static, common::ExplorerState> {
+    let mut explorer = common::ExplorerState::new(store_with_a_flood());
     explorer.set_fixed_now(Some(NOW));
     common::explorer_harness(explorer, 1400.0)
 }
@@ -90,7 +91,7 @@ fn clicking_a_busy_topic_selects_it() {
 
 #[test]
 fn a_quiet_broker_shows_no_ranking() {
-    let mut explorer = Explorer::new(store_with_a_flood());
+    let mut explorer = common::ExplorerState::new(store_with_a_flood());
     // Two minutes later nothing has arrived.
     explorer.set_fixed_now(Some(NOW + 120 * SEC));
     explorer.set_busiest_open(true);

@@ -7,13 +7,15 @@ use bytes::Bytes;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable};
 
-use topicscope::app::{DRAIN_BUDGET, drain_inbox, status_view};
-use topicscope::model::message::{Message, Qos, now_nanos};
-use topicscope::model::payload::ValueKey;
+use common::ExplorerState as Explorer;
+use topicscope::app::status_view;
+use topicscope::model::decode::message::Message;
+use topicscope::model::decode::payload::ValueKey;
 use topicscope::model::store::{Limits, Store};
-use topicscope::model::tree::NodeId;
+use topicscope::model::time::now_nanos;
+use topicscope::model::topic::qos::Qos;
+use topicscope::model::topic::tree::NodeId;
 use topicscope::mqtt::Inbox;
-use topicscope::ui::Explorer;
 
 fn message(topic: &str, payload: &[u8]) -> Message {
     Message::new(
@@ -32,10 +34,10 @@ fn explorer_with(messages: &[(&str, &[u8])]) -> Explorer {
         store.apply(message(topic, payload));
     }
     store.tree_mut().expand_all_below(NodeId::ROOT);
-    Explorer::new(store)
+    common::ExplorerState::new(store)
 }
 
-fn harness(explorer: Explorer) -> Harness<'static, Explorer> {
+fn harness(explorer: Explorer) -> Harness<'static, common::ExplorerState> {
     common::explorer_harness(explorer, 1400.0)
 }
 
@@ -182,9 +184,12 @@ fn the_status_bar_shows_messages_dropped_by_a_full_inbox() {
     for n in 0..10 {
         inbox.push(message(&format!("flood/{n}"), b"1"));
     }
-    let mut explorer = Explorer::new(Store::new(Limits::default()));
-    let report = drain_inbox(&inbox, explorer.store_mut(), &mut Vec::new(), DRAIN_BUDGET);
-    assert_eq!(report.applied, 3);
+    let mut explorer = common::ExplorerState::new(Store::new(Limits::default()));
+    let mut taken = Vec::new();
+    assert_eq!(inbox.drain_into(usize::MAX, &mut taken), 3);
+    for message in taken {
+        explorer.store_mut().apply(message);
+    }
     explorer.set_status(status_view(None, inbox.stats(), now_nanos()));
 
     let harness = harness(explorer);
@@ -258,7 +263,7 @@ fn a_tree_of_100000_topics_lays_out_only_the_rows_on_screen() {
         store.apply(message(&format!("site/dev{n}"), b"1"));
     }
     store.tree_mut().expand_all_below(NodeId::ROOT);
-    let harness = harness(Explorer::new(store));
+    let harness = harness(common::ExplorerState::new(store));
 
     let laid_out = harness
         .query_all_by(|node| node.label().is_some_and(|label| label.starts_with("dev")))

@@ -7,11 +7,13 @@ use bytes::Bytes;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 
-use topicscope::model::format::format_bytes;
-use topicscope::model::memory_budget::BudgetReading;
-use topicscope::model::message::{Message, Qos, now_nanos};
+use common::ExplorerState as Explorer;
+use topicscope::model::decode::message::Message;
+use topicscope::model::store::memory_budget::BudgetReading;
 use topicscope::model::store::{Limits, Store};
-use topicscope::ui::Explorer;
+use topicscope::model::time::now_nanos;
+use topicscope::model::topic::qos::Qos;
+use topicscope::ui::format::format_bytes;
 
 const BUDGET_BYTES: usize = 64 << 20;
 
@@ -27,10 +29,10 @@ fn explorer() -> Explorer {
         false,
         now_nanos(),
     ));
-    Explorer::new(store)
+    common::ExplorerState::new(store)
 }
 
-fn harness(explorer: Explorer) -> Harness<'static, Explorer> {
+fn harness(explorer: Explorer) -> Harness<'static, common::ExplorerState> {
     common::explorer_harness(explorer, 1600.0)
 }
 
@@ -84,7 +86,7 @@ fn a_topic_whose_latest_message_the_budget_evicted_says_so_in_the_row_details_an
     let held = store.stats().bytes_held as usize;
     store.set_memory_target_bytes(Some(held - 1));
     assert_eq!(store.stats().latest_evicted, 1);
-    let mut harness = harness(Explorer::new(store));
+    let mut harness = harness(common::ExplorerState::new(store));
     harness.get_by_label("Latest evicted: 1");
     assert!(harness.query_by_label("busy_sensor").is_some(), "kept");
     harness

@@ -9,9 +9,10 @@ use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 
-use topicscope::model::profile::{PasswordStorage, Preset, Profile, Transport};
-use topicscope::model::profile_store::{PROFILES_FILE_NAME, ProfileStore};
-use topicscope::model::secret::{MemorySecrets, NoSecrets, SecretBackend, SecretError};
+use topicscope::model::config::presets::Preset;
+use topicscope::model::config::profile::{PasswordStorage, Profile, Transport};
+use topicscope::model::config::profile_store::{PROFILES_FILE_NAME, ProfileStore};
+use topicscope::model::config::secret::{MemorySecrets, NoSecrets, SecretBackend, SecretError};
 use topicscope::ui::profiles::{ProfileAction, ProfilesPanel};
 
 /// The panel plus every action it returned.

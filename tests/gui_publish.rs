@@ -5,11 +5,12 @@
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable};
 
-use topicscope::model::message::{Message, Qos};
-use topicscope::model::profile::Profile;
-use topicscope::model::publish::{WriteError, WriteKind};
-use topicscope::model::setpoint::{RequestState, SetpointDraft};
+use topicscope::model::config::profile::Profile;
+use topicscope::model::decode::message::Message;
 use topicscope::model::store::{Limits, Store};
+use topicscope::model::topic::qos::Qos;
+use topicscope::model::write::publish::{WriteError, WriteKind};
+use topicscope::model::write::setpoint::{RequestState, SetpointDraft};
 use topicscope::ui::confirm::CANCEL;
 use topicscope::ui::publish::SEND;
 use topicscope::ui::setpoint::REVIEW;
@@ -198,7 +199,7 @@ fn a_read_only_profile_disables_publish_and_refuses_every_write() {
     );
     let state = harness.state_mut();
     assert!(state.desk.read_only());
-    let request = topicscope::model::publish::PublishRequest {
+    let request = topicscope::model::write::publish::PublishRequest {
         topic: "site/a/1".into(),
         payload: Vec::new(),
         qos: Qos::AtLeastOnce,
@@ -246,7 +247,7 @@ fn the_top_bar_shows_a_lock_for_a_read_only_profile() {
 fn a_template_generator_sends_at_once_shows_its_progress_and_stops_on_stop() {
     let mut desk = WriteDesk::new(None);
     let mut writable = profile(false);
-    writable.templates = vec![topicscope::model::templates::Template {
+    writable.templates = vec![topicscope::model::write::templates::Template {
         name: "tick".into(),
         topic: "lab/{{counter}}".into(),
         payload: "{{now_ns}}".into(),
@@ -279,32 +280,36 @@ fn a_template_generator_sends_at_once_shows_its_progress_and_stops_on_stop() {
     harness.get_by_label("Stop").click();
     harness.run();
     let state = harness.state_mut();
-    let later = topicscope::model::message::now_nanos() + 60_000_000_000;
+    let later = topicscope::model::time::now_nanos() + 60_000_000_000;
     state.desk.tick(&state.store, later);
     assert!(state.desk.take_outgoing().is_empty(), "nothing after Stop");
 }
 
 #[test]
 fn the_details_of_a_retained_topic_offer_clear_retained_for_exactly_that_topic() {
+    use topicscope::model::store::Store;
     use topicscope::ui::UiAction;
     use topicscope::ui::explorer::Explorer;
 
     struct Explored {
         explorer: Explorer,
+        store: Store,
         actions: Vec<UiAction>,
     }
-    let mut explorer = Explorer::new(store());
-    let node = explorer.store().tree().find("site/b").expect("node");
-    explorer.apply(UiAction::SelectTopic(node));
+    let mut explorer = Explorer::new();
+    let mut store = store();
+    let node = store.tree().find("site/b").expect("node");
+    explorer.apply(UiAction::SelectTopic(node), &mut store);
     let mut harness = Harness::builder()
         .with_size(egui::vec2(1400.0, 900.0))
         .build_ui_state(
             |ui, state: &mut Explored| {
-                let actions = state.explorer.ui(ui);
+                let actions = state.explorer.ui(ui, &state.store);
                 state.actions.extend(actions);
             },
             Explored {
                 explorer,
+                store,
                 actions: Vec::new(),
             },
         );
@@ -315,14 +320,14 @@ fn the_details_of_a_retained_topic_offer_clear_retained_for_exactly_that_topic()
     assert!(state.actions.contains(&UiAction::ClearRetained(node)));
     let mut desk = WriteDesk::new(None);
     desk.set_profile(Some(&profile(false)), "127.0.0.1:1883");
-    desk.request_clear_retained(state.explorer.store(), node);
+    desk.request_clear_retained(&state.store, node);
     assert!(desk.confirming());
     assert!(desk.take_outgoing().is_empty());
 }
 
 #[test]
 fn the_profile_editor_has_a_read_only_switch_that_is_on_for_aedifion_presets() {
-    use topicscope::model::secret::MemorySecrets;
+    use topicscope::model::config::secret::MemorySecrets;
     use topicscope::ui::profiles::ProfilesPanel;
 
     const SWITCH: &str = "Read-only: never publish, clear retained messages or write setpoints";

@@ -17,12 +17,12 @@ use egui_kittest::kittest::Queryable;
 
 use common::{POLL_EVERY, WAIT, profile, run_with_input, wait_until_subscribed};
 use topicscope::app::status_view;
-use topicscope::model::message::{Message, Qos};
-use topicscope::model::profile::Transport;
+use topicscope::model::config::profile::Transport;
+use topicscope::model::decode::message::Message;
 use topicscope::model::store::{Limits, Store};
+use topicscope::model::topic::qos::Qos;
 use topicscope::mqtt::status::ConnectionState;
 use topicscope::mqtt::{ConnectParams, Inbox, InboxStats, WorkerCommand, WorkerHandle};
-use topicscope::ui::Explorer;
 
 /// Long enough never to pass while a test expects the worker to be woken by a drain or a Stop.
 const NEVER_STALLS: Duration = Duration::from_secs(120);
@@ -314,7 +314,7 @@ fn a_publish_sent_while_the_broker_is_held_back_goes_out_once_there_is_room() {
 
 #[test]
 fn the_status_bar_says_when_the_broker_is_waiting_on_topicscope() {
-    let mut explorer = Explorer::new(Store::new(Limits::default()));
+    let mut explorer = common::ExplorerState::new(Store::new(Limits::default()));
     let waiting = InboxStats {
         received: 10,
         pending: 10,

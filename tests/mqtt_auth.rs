@@ -6,7 +6,7 @@ use common::{
     ALLOWED_PREFIX, Mosquitto, PASSWORD, Received, USER, profile, wait_for_status,
     wait_until_subscribed,
 };
-use topicscope::model::profile::Transport;
+use topicscope::model::config::profile::Transport;
 use topicscope::mqtt::status::{ConnectionState, FailureReason, SubscriptionState, describe};
 use topicscope::mqtt::{ConnectParams, DEFAULT_INBOX_CAPACITY, Inbox, WorkerHandle};
 

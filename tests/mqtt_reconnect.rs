@@ -4,7 +4,7 @@
 mod common;
 
 use common::{Mosquitto, Received, profile, wait_for_status, wait_until_subscribed};
-use topicscope::model::profile::Transport;
+use topicscope::model::config::profile::Transport;
 use topicscope::mqtt::status::{ConnectionState, SubscriptionState};
 use topicscope::mqtt::{ConnectParams, DEFAULT_INBOX_CAPACITY, Inbox, WorkerHandle};
 

@@ -6,8 +6,8 @@ mod common;
 use common::{
     Mosquitto, Received, profile, wait_for_status, wait_until_answered, wait_until_subscribed,
 };
-use topicscope::model::message::Qos;
-use topicscope::model::profile::Transport;
+use topicscope::model::config::profile::Transport;
+use topicscope::model::topic::qos::Qos;
 use topicscope::mqtt::status::{ConnectionState, FailureReason, SubscriptionState, describe};
 use topicscope::mqtt::{ConnectParams, DEFAULT_INBOX_CAPACITY, Inbox, WorkerCommand, WorkerHandle};
 

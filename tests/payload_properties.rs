@@ -2,9 +2,9 @@
 //! line-protocol writer produces the parser reads back unchanged.
 
 use proptest::prelude::*;
-use topicscope::model::influx::{self, FieldValue, Line};
-use topicscope::model::legacy;
-use topicscope::model::payload::{Decoded, PREVIEW_CHARS, PayloadFormat};
+use topicscope::model::decode::influx::{self, FieldValue, Line};
+use topicscope::model::decode::legacy;
+use topicscope::model::decode::payload::{Decoded, PREVIEW_CHARS, PayloadFormat};
 
 /// Names made of the characters that need escaping, plus umlauts and ordinary letters.
 fn awkward_name() -> impl Strategy<Value = String> {

@@ -7,14 +7,15 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{Mosquitto, Received, WAIT, profile, wait_until_subscribed};
-use topicscope::model::message::{Qos, now_nanos};
-use topicscope::model::profile::Transport;
-use topicscope::model::publish::{
+use topicscope::model::config::profile::Transport;
+use topicscope::model::store::{Limits, Store};
+use topicscope::model::time::now_nanos;
+use topicscope::model::topic::qos::Qos;
+use topicscope::model::write::publish::{
     PublishOutcome, PublishRequest, Publisher, WriteContext, WriteError, WriteKind,
 };
-use topicscope::model::retained::ClearPlan;
-use topicscope::model::store::{Limits, Store};
-use topicscope::model::templates::{Expander, SystemVariables, Template};
+use topicscope::model::write::retained::ClearPlan;
+use topicscope::model::write::templates::{Expander, SystemVariables, Template};
 use topicscope::mqtt::{ConnectParams, DEFAULT_INBOX_CAPACITY, Inbox, WorkerCommand, WorkerHandle};
 
 fn connect(port: u16, filters: &[&str]) -> WorkerHandle {
@@ -143,7 +144,7 @@ fn template_variables_expand_in_the_message_that_arrives() {
         name: "counter".into(),
         topic: "tpl/{{counter}}".into(),
         payload: "{\"id\": \"{{uuid}}\", \"at\": {{now_ns}}, \"n\": {{counter}}}".into(),
-        mode: topicscope::model::publish::PayloadMode::Json,
+        mode: topicscope::model::write::publish::PayloadMode::Json,
         qos: 1,
         retain: false,
     };

@@ -2,12 +2,13 @@
 //! draft of that profile picks them up, and old profile files without the new fields load with
 //! writing allowed (read-only off) and no templates.
 
-use topicscope::model::message::Qos;
-use topicscope::model::profile::{Preset, Profile, Subscription};
-use topicscope::model::profile_store::{PROFILES_FILE_NAME, ProfileStore};
-use topicscope::model::publish::PayloadMode;
-use topicscope::model::secret::NoSecrets;
-use topicscope::model::templates::Template;
+use topicscope::model::config::presets::Preset;
+use topicscope::model::config::profile::{Profile, Subscription};
+use topicscope::model::config::profile_store::{PROFILES_FILE_NAME, ProfileStore};
+use topicscope::model::config::secret::NoSecrets;
+use topicscope::model::topic::qos::Qos;
+use topicscope::model::write::publish::PayloadMode;
+use topicscope::model::write::templates::Template;
 use topicscope::ui::profiles::ProfilesPanel;
 
 fn template(name: &str) -> Template {

@@ -9,10 +9,10 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 
 use topicscope::app::{AppOptions, Startup, TopicScopeApp};
-use topicscope::model::profile_store::ProfileStore;
-use topicscope::model::publish::PublishOutcome;
-use topicscope::model::secret::MemorySecrets;
-use topicscope::model::setpoint::{RequestState, SetpointDraft};
+use topicscope::model::config::profile_store::ProfileStore;
+use topicscope::model::config::secret::MemorySecrets;
+use topicscope::model::write::publish::PublishOutcome;
+use topicscope::model::write::setpoint::{RequestState, SetpointDraft};
 use topicscope::ui::explorer::ExplorerViewState;
 use topicscope::ui::publish::SEND;
 use topicscope::ui::setpoint::{ComposerTab, REVIEW};
@@ -93,7 +93,7 @@ fn setpoints_and_publishes_through_the_app_are_acknowledged_by_the_demo() {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut harness = harness(dir.path());
     step_until(&mut harness, "the demo's datapoints", |app| {
-        app.explorer().store().datapoints().len() > 100
+        app.store().datapoints().len() > 100
     });
     assert!(
         !harness.state().writes().read_only(),

@@ -5,8 +5,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use topicscope::commands::decode;
-use topicscope::model::decoder_override::DecoderChoice;
-use topicscope::model::payload::{Decoded, PREVIEW_CHARS};
+use topicscope::model::decode::decoder_override::DecoderChoice;
+use topicscope::model::decode::payload::{Decoded, PREVIEW_CHARS};
 
 const TOPICS: [&str; 4] = [
     "lbg01/mybuilding/Pm2cx76I",

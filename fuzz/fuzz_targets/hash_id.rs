@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use topicscope::model::hash_id::{self, BASE62_ALPHABET, Base62Variant, HASH_ID_LENGTHS};
+use topicscope::model::aedifion::hash_id::{self, BASE62_ALPHABET, Base62Variant, HASH_ID_LENGTHS};
 
 fuzz_target!(|data: &[u8]| {
     for variant in [Base62Variant::Legacy, Base62Variant::Pybase62V1] {

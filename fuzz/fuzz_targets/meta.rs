@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use topicscope::model::{aedifion, meta};
+use topicscope::model::aedifion::{family as aedifion, meta};
 
 fuzz_target!(|data: &[u8]| {
     let parsed = meta::parse(data);

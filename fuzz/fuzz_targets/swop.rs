@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use topicscope::model::swop::{self, SwopMessage, SwopNote};
+use topicscope::model::aedifion::swop::{self, SwopMessage, SwopNote};
 
 fuzz_target!(|data: &[u8]| {
     let parsed = swop::parse(data);

@@ -4,9 +4,9 @@
 
 use std::time::Duration;
 
-use crate::model::message::now_nanos;
-use crate::model::profile::Profile;
-use crate::model::publish::PublishOutcome;
+use crate::model::config::profile::Profile;
+use crate::model::time::now_nanos;
+use crate::model::write::publish::PublishOutcome;
 use crate::mqtt::WorkerCommand;
 use crate::ui::UiAction;
 
@@ -16,14 +16,14 @@ impl TopicScopeApp {
     /// The profile writes are made with: the saved copy when there is one (so a read-only
     /// switch changed in the editor applies at once), else the connection's own profile.
     fn write_profile(&self) -> Option<Profile> {
-        let connection = self.connection.as_ref()?;
-        let saved = self.profiles().get(&connection.profile.id).cloned();
+        let live = self.connected_profile()?;
+        let saved = self.profiles().get(&live.id).cloned();
         Some(saved.map_or_else(
-            || connection.profile.clone(),
+            || live.clone(),
             |saved| Profile {
                 // The demo's host and port are chosen at start; keep the live ones.
-                host: connection.profile.host.clone(),
-                port: connection.profile.port,
+                host: live.host.clone(),
+                port: live.port,
                 ..saved
             },
         ))
@@ -39,11 +39,11 @@ impl TopicScopeApp {
             .map(|profile| format!("{}:{}", profile.host, profile.port))
             .unwrap_or_default();
         self.writes.set_profile(profile.as_ref(), &broker);
-        if let Some(worker) = self.connection.as_ref().and_then(|c| c.worker.as_ref()) {
+        if let Some(connection) = self.session().connection() {
             self.writes
-                .record_outcomes(worker.publish_reports.drain(), now);
+                .record_outcomes(connection.publish_reports().drain(), now);
         }
-        if let Some(wake_at) = self.writes.tick(self.explorer.store(), now) {
+        if let Some(wake_at) = self.writes.tick(self.sessions[0].store(), now) {
             let delay = u64::try_from(wake_at.saturating_sub(now)).unwrap_or(0);
             ctx.request_repaint_after(Duration::from_nanos(delay));
         }
@@ -52,10 +52,10 @@ impl TopicScopeApp {
     /// Draws the write windows, then sends what they allowed and saves template changes.
     pub(super) fn writes_ui(&mut self, ctx: &egui::Context) {
         let connected = self.explorer.status().health == crate::ui::status_bar::Health::Ok;
-        self.writes.ui(ctx, self.explorer.store(), connected);
+        self.writes.ui(ctx, self.sessions[0].store(), connected);
         self.send_outgoing(ctx);
         if let Some(templates) = self.writes.take_changed_templates()
-            && let Some(id) = self.connection.as_ref().map(|c| c.profile.id.clone())
+            && let Some(id) = self.connected_profile().map(|profile| profile.id.clone())
             && self.profiles().get(&id).is_some()
             && let Err(error) = self.profile_editor.save_templates(&id, templates)
         {
@@ -74,18 +74,17 @@ impl TopicScopeApp {
             return;
         }
         let now = now_nanos();
-        let worker = self
-            .connection
-            .as_ref()
-            .filter(|connection| !connection.stopping)
-            .and_then(|connection| connection.worker.as_ref());
+        let connection = self.sessions[0]
+            .connection()
+            .filter(|connection| connection.active());
         let mut failed = Vec::new();
         for authorized in outgoing {
             let id = authorized.id();
-            let sent = worker
-                .is_some_and(|worker| worker.send(WorkerCommand::PublishAuthorized(authorized)));
+            let sent = connection.is_some_and(|connection| {
+                connection.send(WorkerCommand::PublishAuthorized(authorized))
+            });
             if !sent {
-                let reason = if worker.is_some() {
+                let reason = if connection.is_some() {
                     "the connection's command queue is full; try again"
                 } else {
                     "not connected to a broker"
@@ -105,7 +104,7 @@ impl TopicScopeApp {
             UiAction::OpenAuditLog => self.writes.audit_open = true,
             UiAction::ClearRetained(node) => {
                 self.writes
-                    .request_clear_retained(self.explorer.store(), *node);
+                    .request_clear_retained(self.sessions[0].store(), *node);
             }
             _ => return false,
         }

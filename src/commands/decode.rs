@@ -12,15 +12,15 @@ use std::process::ExitCode;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::model::aedifion::{self, TopicFamily};
-use crate::model::decoder_override::{DecoderChoice, UnknownDecoder};
-use crate::model::influx::{self, AedifionFit, FieldValue, Line};
-use crate::model::json_values;
-use crate::model::legacy::{self, LegacyRecord};
-use crate::model::message::Nanos;
-use crate::model::meta::{self, MetaError, MetaMessage};
-use crate::model::payload::{Decoded, ExtractedValue, PayloadFormat, ValueKey};
-use crate::model::swop::{self, SwopError, SwopMessage};
+use crate::model::aedifion::family::{self as aedifion, TopicFamily};
+use crate::model::aedifion::meta::{self, MetaError, MetaMessage};
+use crate::model::aedifion::swop::{self, SwopError, SwopMessage};
+use crate::model::decode::decoder_override::{DecoderChoice, UnknownDecoder};
+use crate::model::decode::influx::{self, AedifionFit, FieldValue, Line};
+use crate::model::decode::json_values;
+use crate::model::decode::legacy::{self, LegacyRecord};
+use crate::model::decode::payload::{Decoded, ExtractedValue, PayloadFormat, ValueKey};
+use crate::model::time::Nanos;
 
 /// Longest excerpt of a failing line quoted in an error.
 const EXCERPT_CHARS: usize = 200;

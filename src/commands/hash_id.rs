@@ -3,7 +3,9 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use crate::model::hash_id::{self, Base62Variant, DEFAULT_HASH_ID_LENGTH, HASH_ID_LENGTHS};
+use crate::model::aedifion::hash_id::{
+    self, Base62Variant, DEFAULT_HASH_ID_LENGTH, HASH_ID_LENGTHS,
+};
 
 /// Output format, shown by `topicscope hash-id --help`.
 pub const HASH_ID_HELP: &str = "\

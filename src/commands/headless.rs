@@ -1,30 +1,29 @@
 //! `topicscope headless`: the GUI's worker, inbox, drain and store, without a window.
 //!
-//! It connects like `--url`, applies every message to a [`Store`] with the app's own
-//! [`drain_inbox`], stops after `--duration` seconds or once `--count` messages were received
-//! and processed, and writes statistics (and with `--dump`, the store) as JSON. Benchmarks drive
-//! it; on a server it checks or snapshots a broker.
+//! It connects like `--url` and pumps a [`Session`] (the same engine as the window), stops after
+//! `--duration` seconds or once `--count` messages were received and processed, and writes
+//! statistics (and with `--dump`, the store) as JSON. Benchmarks drive it; on a server it checks
+//! or snapshots a broker.
 
 use std::fs::File;
 use std::io::{BufWriter, Write as _};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use crate::app::drain_inbox;
-use crate::cli::Cli;
-use crate::model::memory_budget::inbox_capacity_for_budget;
-use crate::model::message::{Message, Nanos, Qos, now_nanos};
-use crate::model::payload::{PayloadFormat, ValueKey};
-use crate::model::profile::{Profile, Subscription, check_topic_filter, url_to_profile};
-use crate::model::settings::{Settings, mib_to_bytes};
+use crate::model::config::profile::Profile;
+use crate::model::config::secret::{NoSecrets, password_from_env};
+use crate::model::config::settings::{Settings, mib_to_bytes};
+use crate::model::config::url::{UrlProfileError, profile_from_url};
+use crate::model::decode::payload::{PayloadFormat, ValueKey};
 use crate::model::store::Store;
-use crate::model::tree::NodeId;
-use crate::mqtt::{
-    ConnectParams, ConnectionState, ConnectionStatus, Inbox, SubscriptionState, WorkerCommand,
-    WorkerHandle,
-};
-use crate::sysinfo::MemoryGovernor;
+use crate::model::store::memory_budget::inbox_capacity_for_budget;
+use crate::model::time::{Nanos, now_nanos};
+use crate::model::topic::qos::Qos;
+use crate::model::topic::tree::NodeId;
+use crate::mqtt::ConnectionState;
+use crate::session::password::{PasswordNeed, resolve_password};
+use crate::session::wake::WakeSignal;
+use crate::session::{ConnectOptions, Connection, ConnectionError, PUMP_BATCH, Session, Source};
 
 /// Time spent applying messages before the loop looks at the clock and the stop conditions.
 const DRAIN_BUDGET: Duration = Duration::from_millis(50);
@@ -61,7 +60,7 @@ pub struct HeadlessArgs {
     pub dump: Option<PathBuf>,
     /// Memory budget of the process, in MiB: over it, the oldest history goes first (default
     /// from settings, 512).
-    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(crate::model::settings::MIN_MEMORY_BUDGET_MIB..))]
+    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(crate::model::config::settings::MIN_MEMORY_BUDGET_MIB..))]
     pub memory_budget: Option<u64>,
     /// Create this (empty) file once every subscription is granted, so a script knows when to
     /// start publishing.
@@ -77,13 +76,13 @@ pub enum HeadlessError {
     NoStopCondition,
     /// The URL or a filter is not usable.
     #[error(transparent)]
-    Cli(#[from] crate::cli::CliError),
+    Url(#[from] UrlProfileError),
     /// The connection failed before any message arrived.
     #[error("{0}")]
     Connection(String),
-    /// The worker thread could not start.
-    #[error("Could not start the connection thread: {0}")]
-    Thread(std::io::Error),
+    /// The connection could not start.
+    #[error(transparent)]
+    Start(#[from] ConnectionError),
     /// A JSON file could not be written.
     #[error("Could not write {path}: {source}. Check that the folder exists and is writable.")]
     Write {
@@ -92,47 +91,6 @@ pub enum HeadlessError {
         /// What went wrong.
         source: std::io::Error,
     },
-}
-
-/// Resident memory of this process (Linux: from `/proc/self/status`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub struct ProcessMemory {
-    /// Resident set size now (VmRSS).
-    pub rss_bytes: u64,
-    /// Highest resident set size so far (VmHWM).
-    pub peak_rss_bytes: u64,
-}
-
-/// This process's resident memory, or `None` where `/proc` is not available.
-pub fn process_memory() -> Option<ProcessMemory> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kib = |key: &str| -> Option<u64> {
-        let line = status.lines().find(|line| line.starts_with(key))?;
-        line[key.len()..]
-            .trim()
-            .trim_end_matches("kB")
-            .trim()
-            .parse::<u64>()
-            .ok()
-            .map(|kib| kib * 1024)
-    };
-    Some(ProcessMemory {
-        rss_bytes: kib("VmRSS:")?,
-        peak_rss_bytes: kib("VmHWM:")?,
-    })
-}
-
-/// CPU time (user + system) this process used, or `None` where `/proc` is not available.
-/// Linux reports it in clock ticks, which are 1/100 s on every mainstream kernel configuration.
-pub fn process_cpu_secs() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // The command name (field 2) may hold spaces; the fields after its ')' are fixed.
-    let after_name = &stat[stat.rfind(')')? + 1..];
-    let fields: Vec<&str> = after_name.split_whitespace().collect();
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
-    let user: u64 = fields.get(11)?.parse().ok()?;
-    let system: u64 = fields.get(12)?.parse().ok()?;
-    Some((user + system) as f64 / 100.0)
 }
 
 /// What a headless run measured (written by `--stats-json`).
@@ -200,51 +158,56 @@ pub fn run(args: &HeadlessArgs) -> Result<HeadlessStats, HeadlessError> {
     if args.duration.is_none() && args.count.is_none() {
         return Err(HeadlessError::NoStopCondition);
     }
-    let profile = headless_profile(args)?;
+    let qos = args.qos.and_then(Qos::from_level);
+    let profile = profile_from_url(&args.url, &args.subscribe, qos)?;
     let settings = Settings::default();
     let mut limits = settings.limits.to_limits();
     if let Some(mib) = args.memory_budget {
         limits.memory_budget_bytes = mib_to_bytes(mib);
     }
-    let mut store = Store::new(limits);
-    let stats = ingest(args, &profile, &settings, &mut store)?;
+    let (stats, store) = ingest(args, &profile, &settings, Store::new(limits))?;
     write_outputs(args, &stats, &store)?;
     Ok(stats)
 }
 
-/// Connects, applies messages until a stop condition, stops the worker; returns the statistics.
+/// Connects, pumps the session until a stop condition, stops the worker; returns the statistics
+/// and the store.
 fn ingest(
     args: &HeadlessArgs,
     profile: &Profile,
     settings: &Settings,
-    store: &mut Store,
-) -> Result<HeadlessStats, HeadlessError> {
-    let rss_before = process_memory();
-    let wake = Arc::new(Wake::default());
-    let inbox = Inbox::new(inbox_capacity_for_budget(
-        settings.inbox_capacity_messages,
-        store.limits().memory_budget_bytes as u64,
-    ));
-    let mut memory_governor = MemoryGovernor::new();
-    let waker = wake.clone();
-    inbox.set_waker(Box::new(move || waker.notify()));
-    let params = ConnectParams {
-        profile: profile.clone(),
-        password: Cli::password_from_env(),
+    store: Store,
+) -> Result<(HeadlessStats, Store), HeadlessError> {
+    let rss_before = crate::process::rss_bytes();
+    let wake = WakeSignal::new();
+    let options = ConnectOptions {
+        inbox_capacity_messages: inbox_capacity_for_budget(
+            settings.inbox_capacity_messages,
+            store.limits().memory_budget_bytes as u64,
+        ),
         max_packet_bytes: settings.max_packet_bytes,
     };
-    let worker = WorkerHandle::spawn(params, inbox.clone()).map_err(HeadlessError::Thread)?;
+    // Without a window nobody can be asked: a profile that wants a password it was not given
+    // connects without one, and the broker says what it thinks of that.
+    let password = match resolve_password(
+        profile,
+        password_from_env(),
+        &NoSecrets::new("headless mode reads no keychain"),
+    ) {
+        PasswordNeed::Known(password) => password,
+        PasswordNeed::Ask { .. } => None,
+    };
+    let connection = Connection::start(profile.clone(), password, options, Some(wake.waker()))?;
+    let mut session = Session::new(Source::Live(connection), store);
     let started = Instant::now();
     let deadline = args
         .duration
         .map(|secs| started + Duration::from_secs(secs));
-    let mut buffer: Vec<Message> = Vec::with_capacity(crate::app::DRAIN_BATCH);
     let mut ready_file = args.ready_file.as_deref();
     let mut all_processed_at_nanos = None;
     let stopped_by = loop {
-        let report = drain_inbox(&inbox, store, &mut buffer, DRAIN_BUDGET);
-        memory_governor.tick(store, inbox.capacity());
-        let inbox_stats = inbox.stats();
+        let report = session.pump(DRAIN_BUDGET);
+        let inbox_stats = session.inbox_stats();
         if let Some(count) = args.count
             && inbox_stats.received >= count
             && inbox_stats.pending == 0
@@ -255,13 +218,15 @@ fn ingest(
         if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
             break "duration";
         }
+        let status = session.status();
         if inbox_stats.received == 0
-            && let ConnectionState::Failed { message, .. } = worker.status.snapshot().state
+            && let Some(ConnectionState::Failed { message, .. }) =
+                status.as_ref().map(|status| &status.state)
         {
-            return Err(HeadlessError::Connection(message));
+            return Err(HeadlessError::Connection(message.clone()));
         }
         if let Some(path) = ready_file
-            && all_granted(&worker.status.snapshot())
+            && status.as_ref().is_some_and(|status| status.all_granted())
         {
             std::fs::write(path, b"").map_err(|source| HeadlessError::Write {
                 path: path.to_owned(),
@@ -271,27 +236,29 @@ fn ingest(
         }
         if report.applied == 0 {
             wake.wait(IDLE_WAIT);
-        } else if report.applied < crate::app::DRAIN_BATCH {
+        } else if report.applied < PUMP_BATCH {
             // The inbox ran dry: let the next batch gather instead of waking once per message
             // (a QoS 1 trickle otherwise costs two context switches per message).
             std::thread::sleep(COALESCE);
         }
     };
     let elapsed_secs = started.elapsed().as_secs_f64();
-    worker.send(WorkerCommand::Stop);
-    let stop_deadline = Instant::now() + STOP_GRACE;
-    while worker.running() && Instant::now() < stop_deadline {
-        std::thread::sleep(Duration::from_millis(10));
+    if let Some(connection) = session.connection_mut() {
+        connection.stop();
+        let stop_deadline = Instant::now() + STOP_GRACE;
+        while connection.running() && Instant::now() < stop_deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
-    let inbox_stats = inbox.stats();
-    let memory = process_memory();
+    let inbox_stats = session.inbox_stats();
+    let store = session.into_store();
     let store_stats = store.stats();
     let first = store.rates().first_message_at_nanos();
     let last = store.rates().last_message_at_nanos();
     let first_to_last_secs = first
         .zip(last)
         .map(|(first, last)| (last - first) as f64 / 1e9);
-    Ok(HeadlessStats {
+    let stats = HeadlessStats {
         broker: profile.display_url(),
         subscriptions: profile
             .subscriptions
@@ -312,10 +279,10 @@ fn ingest(
         memory_budget_bytes: store.limits().memory_budget_bytes as u64,
         store_target_bytes: store.budget_reading().store_target_bytes,
         rss_limit_bytes: store.budget_reading().rss_limit_bytes,
-        rss_before_bytes: rss_before.map(|m| m.rss_bytes),
-        rss_bytes: memory.map(|m| m.rss_bytes),
-        peak_rss_bytes: memory.map(|m| m.peak_rss_bytes),
-        cpu_secs: process_cpu_secs(),
+        rss_before_bytes: rss_before,
+        rss_bytes: crate::process::rss_bytes(),
+        peak_rss_bytes: crate::process::peak_rss_bytes(),
+        cpu_secs: crate::process::cpu_secs(),
         elapsed_secs,
         first_message_at_nanos: first,
         last_message_at_nanos: last,
@@ -325,43 +292,8 @@ fn ingest(
             .map(|secs| inbox_stats.received as f64 / secs),
         stopped_by,
         all_processed_at_nanos,
-    })
-}
-
-/// True once connected and every subscription is granted.
-pub fn all_granted(status: &ConnectionStatus) -> bool {
-    matches!(status.state, ConnectionState::Connected { .. })
-        && !status.subscriptions.is_empty()
-        && status
-            .subscriptions
-            .iter()
-            .all(|(_, state)| matches!(state, SubscriptionState::Granted(_)))
-}
-
-/// The ad-hoc profile for the URL and filters (like the window's `--url`).
-fn headless_profile(args: &HeadlessArgs) -> Result<Profile, HeadlessError> {
-    use crate::cli::CliError;
-    let mut profile = url_to_profile(&args.url).map_err(CliError::Url)?;
-    let qos = match args.qos.and_then(Qos::from_level) {
-        Some(qos) => qos,
-        None if profile.is_aedifion_host() => Qos::AtLeastOnce,
-        None => Qos::AtMostOnce,
     };
-    let filters = if args.subscribe.is_empty() {
-        vec!["#".to_owned()]
-    } else {
-        args.subscribe.clone()
-    };
-    profile.subscriptions = Vec::new();
-    for filter in filters {
-        check_topic_filter(&filter).map_err(|reason| CliError::Filter {
-            filter: filter.clone(),
-            reason,
-        })?;
-        profile.subscriptions.push(Subscription::new(filter, qos));
-    }
-    profile.validate().map_err(CliError::InvalidProfile)?;
-    Ok(profile)
+    Ok((stats, store))
 }
 
 fn write_outputs(
@@ -480,54 +412,26 @@ pub fn write_dump(store: &Store, writer: &mut dyn std::io::Write) -> std::io::Re
     writer.write_all(b"\n]}\n")
 }
 
-/// Wakes the headless loop when the inbox goes from empty to non-empty.
-#[derive(Default)]
-struct Wake {
-    pending: Mutex<bool>,
-    signal: Condvar,
-}
-
-impl Wake {
-    fn notify(&self) {
-        *self.pending.lock().unwrap_or_else(PoisonError::into_inner) = true;
-        self.signal.notify_one();
-    }
-
-    /// Waits until notified or `timeout` passes.
-    fn wait(&self, timeout: Duration) {
-        let pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
-        let (mut pending, _) = self
-            .signal
-            .wait_timeout_while(pending, timeout, |pending| !*pending)
-            .unwrap_or_else(PoisonError::into_inner);
-        *pending = false;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::decode::message::Message;
     use bytes::Bytes;
     use clap::Parser as _;
 
     #[test]
-    fn process_memory_and_cpu_are_read_on_linux() {
-        if !Path::new("/proc/self/status").exists() {
-            return;
-        }
-        let memory = process_memory().expect("memory");
-        assert!(memory.rss_bytes > 0 && memory.peak_rss_bytes >= memory.rss_bytes);
-        assert!(process_cpu_secs().expect("cpu") >= 0.0);
-    }
-
-    #[test]
     fn a_run_without_a_stop_condition_is_refused() {
-        let cli = Cli::try_parse_from(["topicscope", "headless", "--url", "mqtt://127.0.0.1:1"])
-            .expect("parses");
-        let Some(crate::cli::Command::Headless(args)) = cli.command else {
-            panic!("expected headless");
-        };
-        assert!(matches!(run(&args), Err(HeadlessError::NoStopCondition)));
+        #[derive(clap::Parser)]
+        struct Command {
+            #[command(flatten)]
+            args: HeadlessArgs,
+        }
+        let command =
+            Command::try_parse_from(["headless", "--url", "mqtt://127.0.0.1:1"]).expect("parses");
+        assert!(matches!(
+            run(&command.args),
+            Err(HeadlessError::NoStopCondition)
+        ));
     }
 
     #[test]

@@ -7,21 +7,24 @@
 
 use std::io::Read as _;
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::cli::Cli;
-use crate::model::audit::AuditLog;
-use crate::model::message::{Message, Qos, now_nanos};
-use crate::model::profile::{PasswordStorage, Profile, Subscription, url_to_profile};
-use crate::model::profile_store::{ProfileStore, default_config_dir};
-use crate::model::publish::{
+use crate::model::config::profile::{Profile, Subscription};
+use crate::model::config::profile_store::{ProfileStore, default_config_dir};
+use crate::model::config::secret::password_from_env;
+use crate::model::config::url::url_to_profile;
+use crate::model::decode::message::Message;
+use crate::model::time::now_nanos;
+use crate::model::topic::qos::Qos;
+use crate::model::write::audit::AuditLog;
+use crate::model::write::publish::{
     AuthorizedPublish, PublishOutcome, PublishRequest, Publisher, WriteContext, WriteError,
     WriteKind,
 };
+use crate::mqtt::WorkerCommand;
 use crate::mqtt::options::broker_label;
-use crate::mqtt::status::describe;
-use crate::mqtt::{ConnectParams, Inbox, SubscriptionState, WorkerCommand, WorkerHandle};
+use crate::session::password::{PasswordNeed, resolve_password};
+use crate::session::{ConnectOptions, Connection};
 
 /// Exit code: the write was refused because the profile is read-only.
 pub const EXIT_READ_ONLY: u8 = 3;
@@ -33,6 +36,8 @@ pub const EXIT_FAILED: u8 = 1;
 const POLL: Duration = Duration::from_millis(20);
 /// How long the worker gets to send DISCONNECT at the end.
 const STOP_GRACE: Duration = Duration::from_secs(2);
+/// Messages a writer's inbox holds (it only waits for acknowledgements).
+const INBOX_CAPACITY: usize = 10_000;
 
 /// Where to connect: `--url` or `--profile`, plus the config folder for profiles and audit log.
 #[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
@@ -155,17 +160,15 @@ impl Target {
 }
 
 fn password_for(profile: &Profile) -> Result<Option<String>, CommandError> {
-    if let Some(password) = Cli::password_from_env() {
-        return Ok(Some(password));
-    }
-    match profile.password_storage {
-        PasswordStorage::None => Ok(None),
-        PasswordStorage::Ask => Err(CommandError::Invalid(
-            "This profile needs a password: set TOPICSCOPE_PASSWORD.".into(),
-        )),
-        PasswordStorage::Keychain => crate::secrets::SecretStore::os()
-            .get(&profile.id)
-            .map_err(|error| CommandError::Invalid(format!("{error} Or set TOPICSCOPE_PASSWORD."))),
+    let secrets = crate::secrets::SecretStore::os();
+    match resolve_password(profile, password_from_env(), &secrets) {
+        PasswordNeed::Known(password) => Ok(password),
+        PasswordNeed::Ask { reason } => Err(CommandError::Invalid(format!(
+            "{}This profile needs a password: set TOPICSCOPE_PASSWORD.",
+            reason
+                .map(|reason| format!("{reason} "))
+                .unwrap_or_default()
+        ))),
     }
 }
 
@@ -173,53 +176,33 @@ fn duration_nanos(duration: Duration) -> i64 {
     i64::try_from(duration.as_nanos()).unwrap_or(i64::MAX)
 }
 
-/// A connected worker with its inbox.
-pub struct Session {
-    pub worker: WorkerHandle,
-    pub inbox: Arc<Inbox>,
+/// A connection made for writing: subscribed to what the command needs to see (e.g. a SWOP
+/// acknowledgement), sending through the write gate.
+pub struct Writer {
+    connection: Connection,
 }
 
-impl Session {
+impl Writer {
     /// Connects and waits until connected and every filter in `filters` is granted.
-    pub fn connect(resolved: &Resolved, filters: &[String]) -> Result<Session, CommandError> {
+    pub fn connect(resolved: &Resolved, filters: &[String]) -> Result<Writer, CommandError> {
         let mut profile = resolved.profile.clone();
         profile.subscriptions = filters
             .iter()
             .map(|filter| Subscription::new(filter.clone(), Qos::AtLeastOnce))
             .collect();
-        let inbox = Inbox::new(10_000);
-        let params = ConnectParams::new(profile, resolved.password.clone());
-        let worker = WorkerHandle::spawn(params, inbox.clone()).map_err(|error| {
-            CommandError::Failed(format!("Could not start the connection thread: {error}"))
-        })?;
-        let deadline = Instant::now() + resolved.timeout;
-        loop {
-            let status = worker.status.snapshot();
-            let granted = status
-                .subscriptions
-                .iter()
-                .all(|(_, state)| matches!(state, SubscriptionState::Granted(_)));
-            if status.connected() && granted {
-                return Ok(Session { worker, inbox });
-            }
-            if status
-                .subscriptions
-                .iter()
-                .any(|(_, state)| *state == SubscriptionState::Refused)
-            {
-                return Err(CommandError::Failed(format!(
-                    "The broker refused the subscription to {}: acknowledgements cannot be received.",
-                    filters.join(", ")
-                )));
-            }
-            if Instant::now() >= deadline {
-                return Err(CommandError::Failed(format!(
-                    "Could not connect within {} s: {}",
-                    resolved.timeout.as_secs(),
-                    describe(&status, now_nanos())
-                )));
-            }
-            std::thread::sleep(POLL);
+        let options = ConnectOptions {
+            inbox_capacity_messages: INBOX_CAPACITY,
+            ..ConnectOptions::default()
+        };
+        let connection = Connection::start(profile, resolved.password.clone(), options, None)
+            .map_err(|error| CommandError::Failed(error.to_string()))?;
+        let writer = Writer { connection };
+        match writer.connection.wait_until_subscribed(resolved.timeout) {
+            Ok(()) => Ok(writer),
+            Err(error @ crate::session::ConnectionError::Refused { .. }) => Err(
+                CommandError::Failed(format!("{error} Acknowledgements cannot be received.")),
+            ),
+            Err(error) => Err(CommandError::Failed(error.to_string())),
         }
     }
 
@@ -227,7 +210,7 @@ impl Session {
     pub fn send(&self, publisher: &mut Publisher, authorized: AuthorizedPublish) -> PublishOutcome {
         let id = authorized.id();
         if !self
-            .worker
+            .connection
             .send(WorkerCommand::PublishAuthorized(authorized))
         {
             let outcome = PublishOutcome::NotSent("the connection thread is not running".into());
@@ -235,7 +218,7 @@ impl Session {
             return outcome;
         }
         loop {
-            for (reported, outcome) in self.worker.publish_reports.drain() {
+            for (reported, outcome) in self.connection.publish_reports().drain() {
                 publisher.record_outcome(reported, outcome, now_nanos());
             }
             publisher.expire(now_nanos());
@@ -248,16 +231,12 @@ impl Session {
 
     /// Messages received so far.
     pub fn drain(&self, into: &mut Vec<Message>) {
-        self.inbox.drain_into(usize::MAX, into);
+        self.connection.inbox().drain_into(usize::MAX, into);
     }
 
     /// Disconnects cleanly (bounded wait).
     pub fn close(self) {
-        self.worker.send(WorkerCommand::Stop);
-        let deadline = Instant::now() + STOP_GRACE;
-        while self.worker.running() && Instant::now() < deadline {
-            std::thread::sleep(POLL);
-        }
+        self.connection.stop_and_wait(STOP_GRACE);
     }
 }
 
@@ -289,8 +268,8 @@ pub fn run(args: &PublishArgs) -> Result<PublishOutcome, CommandError> {
     let authorized = resolved
         .publisher
         .authorize(request, WriteKind::Publish, now_nanos())?;
-    let session = match Session::connect(&resolved, &[]) {
-        Ok(session) => session,
+    let writer = match Writer::connect(&resolved, &[]) {
+        Ok(writer) => writer,
         Err(error) => {
             let reason = PublishOutcome::NotSent(error.to_string());
             resolved
@@ -299,8 +278,8 @@ pub fn run(args: &PublishArgs) -> Result<PublishOutcome, CommandError> {
             return Err(error);
         }
     };
-    let outcome = session.send(&mut resolved.publisher, authorized);
-    session.close();
+    let outcome = writer.send(&mut resolved.publisher, authorized);
+    writer.close();
     Ok(outcome)
 }
 

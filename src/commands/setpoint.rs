@@ -5,14 +5,14 @@ use std::io::{BufRead as _, Write as _};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use crate::model::message::now_nanos;
-use crate::model::publish::WriteKind;
-use crate::model::setpoint::{
+use crate::model::time::now_nanos;
+use crate::model::write::publish::WriteKind;
+use crate::model::write::setpoint::{
     ComposedWrite, DEFAULT_PRIORITY, RequestState, SetpointDraft, SetpointTracker, TrackedRequest,
     ValueKind, describe_errors, new_reference,
 };
 
-use super::publish::{CommandError, EXIT_FAILED, Session, Target};
+use super::publish::{CommandError, EXIT_FAILED, Target, Writer};
 
 /// Exit code: sent without `--acknowledge`, so the result is unknown.
 pub const EXIT_UNCONFIRMED: u8 = 4;
@@ -140,10 +140,10 @@ pub fn run(args: &SetpointArgs) -> Result<TrackedRequest, CommandError> {
     } else {
         Vec::new()
     };
-    let session = match Session::connect(&resolved, &filters) {
-        Ok(session) => session,
+    let writer = match Writer::connect(&resolved, &filters) {
+        Ok(writer) => writer,
         Err(error) => {
-            let outcome = crate::model::publish::PublishOutcome::NotSent(error.to_string());
+            let outcome = crate::model::write::publish::PublishOutcome::NotSent(error.to_string());
             resolved
                 .publisher
                 .record_outcome(authorized.id(), outcome, now_nanos());
@@ -151,9 +151,9 @@ pub fn run(args: &SetpointArgs) -> Result<TrackedRequest, CommandError> {
         }
     };
     let mut tracker = SetpointTracker::new(args.timeout.max(1));
-    let outcome = session.send(&mut resolved.publisher, authorized);
+    let outcome = writer.send(&mut resolved.publisher, authorized);
     if !outcome.is_success() {
-        session.close();
+        writer.close();
         return Err(CommandError::Failed(format!(
             "The NEWSPT was not delivered to the broker: {}",
             outcome.label()
@@ -162,24 +162,24 @@ pub fn run(args: &SetpointArgs) -> Result<TrackedRequest, CommandError> {
     tracker.track(&write, now_nanos());
     if args.acknowledge {
         wait_for_answer(
-            &session,
+            &writer,
             &mut tracker,
             Duration::from_secs(args.timeout.max(1)),
         );
     }
-    session.close();
+    writer.close();
     tracker
         .get(&write.reference)
         .cloned()
         .ok_or_else(|| CommandError::Failed("The request was not tracked.".into()))
 }
 
-fn wait_for_answer(session: &Session, tracker: &mut SetpointTracker, timeout: Duration) {
+fn wait_for_answer(writer: &Writer, tracker: &mut SetpointTracker, timeout: Duration) {
     let deadline = Instant::now() + timeout + POLL;
     let mut messages = Vec::new();
     while tracker.waiting() {
         messages.clear();
-        session.drain(&mut messages);
+        writer.drain(&mut messages);
         for message in &messages {
             tracker.on_message(&message.topic, &message.payload, now_nanos());
         }

@@ -1016,8 +1016,8 @@ mod tests {
     use std::collections::HashSet;
 
     use super::*;
-    use crate::model::hash_id::hash_id;
-    use crate::model::influx::{escape_measurement, parse_payload, write_aedifion_value};
+    use crate::model::aedifion::hash_id::hash_id;
+    use crate::model::decode::influx::{escape_measurement, parse_payload, write_aedifion_value};
 
     #[test]
     fn the_catalogue_has_about_two_hundred_datapoints_with_unique_names_and_hash_ids() {

@@ -1,4 +1,4 @@
-//! The built-in demo: an in-process MQTT broker and a simulated aedifion building. OWNER: demo helper.
+//! The built-in demo: an in-process MQTT broker and a simulated aedifion building.
 //!
 //! [`DemoServer::start`] starts the broker (rumqttd on `127.0.0.1`, a free port) and the building
 //! simulator, and returns once the broker accepts MQTT connections. [`DemoServer::profile`] is a
@@ -17,8 +17,9 @@ pub mod simulator;
 
 use std::time::Duration;
 
-use crate::model::message::Qos;
-use crate::model::profile::{Preset, Profile, Subscription};
+use crate::model::config::presets::Preset;
+use crate::model::config::profile::{Profile, Subscription};
+use crate::model::topic::qos::Qos;
 
 /// First topic level of the simulated project.
 pub const LOAD_BALANCING_GROUP: &str = "lbg01";

@@ -8,7 +8,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use super::building::Signal;
-use crate::model::message::Nanos;
+use crate::model::time::Nanos;
 
 const NANOS_PER_SEC: f64 = 1e9;
 const SECS_PER_DAY: i64 = 86_400;

@@ -29,9 +29,9 @@ use super::controls::{
 };
 use super::signals::{SignalState, round_to};
 use super::{CONTROLS_TOPIC, DATA_TOPIC_PREFIX, HASH_ID_LENGTH, MAX_PAYLOAD_BYTES, META_TOPIC};
-use crate::model::hash_id::hash_id;
-use crate::model::influx::write_aedifion_value;
-use crate::model::message::{Nanos, now_nanos};
+use crate::model::aedifion::hash_id::hash_id;
+use crate::model::decode::influx::write_aedifion_value;
+use crate::model::time::{Nanos, now_nanos};
 
 /// How often the non-retained metadata on the project topic is repeated.
 pub const METADATA_REPEAT_SECS: u64 = 60;
@@ -630,7 +630,7 @@ async fn drive_connection(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::influx::parse_payload;
+    use crate::model::decode::influx::parse_payload;
 
     /// Monday 2024-03-04 10:00 local time.
     const START: Nanos = 1_709_542_800 * NANOS_PER_SEC;
@@ -655,7 +655,8 @@ mod tests {
             let text = meta["logInterval"]
                 .as_str()
                 .expect("logInterval is a string");
-            let nanos = crate::model::staleness::log_interval_nanos(text).expect("parses");
+            let nanos =
+                crate::model::aedifion::staleness::log_interval_nanos(text).expect("parses");
             let millis = i64::try_from(spec.cadence.interval_millis()).expect("fits");
             // Rounded up to whole hundredths, so within 10 ms of the real cadence.
             assert!(

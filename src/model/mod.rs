@@ -1,35 +1,27 @@
-//! The UI-free core: topics, tree, payload decoding, histories, series, profiles.
-//! Must not depend on egui, tokio or rumqttc (a test enforces it).
+//! The UI-free core: topics and the tree, payload decoding, aedifion data, the store, writes and
+//! configuration. It uses no egui, tokio or rumqttc, and no layer above it (`tests/layering.rs`).
+//!
+//! The model is split into rooms, each a folder whose `mod.rs` names, on its `Depends on:` line,
+//! the only other parts of the model it may use (the layering test reads that line). From the
+//! bottom up:
+//!
+//! | room | holds | depends on |
+//! |---|---|---|
+//! | [`time`], [`heap`] | points in time; what an allocation costs | nothing |
+//! | [`topic`] | topic names and filters, QoS, natural order, the topic tree | time, heap |
+//! | [`aedifion`] | hash ids, META, SWOP, topic families, the datapoint registry | topic |
+//! | [`decode`] | payload decoding (Influx, legacy, JSON), decoder overrides, `Message` | aedifion |
+//! | [`store`] | the Store: topic states, histories, series, rates, memory budget | decode |
+//! | [`write`] | the publish gate, audit log, templates, setpoints, retained clearing | store |
+//! | [`config`] | profiles, presets, URLs, settings, config files, secrets | write |
+//!
+//! A room may use every room below it in this table (and `time`/`heap`), never one above.
 
 pub mod aedifion;
-pub mod audit;
-pub mod config_file;
-pub mod controls;
-pub mod datapoints;
-pub mod decoder_override;
-pub mod format;
-pub mod hash_id;
-pub mod history;
-pub mod influx;
-pub mod json_values;
-pub mod legacy;
-pub mod memory_budget;
-pub mod message;
-pub mod meta;
-pub mod natural;
-pub mod payload;
-pub mod profile;
-pub mod profile_store;
-pub mod publish;
-pub mod rates;
-pub mod retained;
-pub mod secret;
-pub mod series;
-pub mod setpoint;
-pub mod settings;
-pub mod staleness;
+pub mod config;
+pub mod decode;
+pub mod heap;
 pub mod store;
-pub mod swop;
-pub mod templates;
+pub mod time;
 pub mod topic;
-pub mod tree;
+pub mod write;

@@ -1,4 +1,4 @@
-//! Reconnect delays: capped exponential backoff with jitter. OWNER: mqtt-worker helper.
+//! Reconnect delays: capped exponential backoff with jitter.
 //!
 //! 0.5 s, 1 s, 2 s … doubling up to 30 s; each delay is shortened by a random 0–25 % so that many
 //! clients cut off by the same broker restart do not all come back in the same instant.

@@ -1,4 +1,4 @@
-//! Turns rumqttc's connection errors into plain-language failures. OWNER: mqtt-worker helper.
+//! Turns rumqttc's connection errors into plain-language failures.
 //!
 //! rumqttc wraps the interesting cause deep inside: a TLS certificate problem is a `rustls::Error`
 //! inside an `io::Error` inside `rumqttc::TlsError` (or inside a tungstenite error for `wss://`).

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
-use crate::model::message::Message;
+use crate::model::decode::message::Message;
 
 /// Called by the producer when the inbox goes from empty to non-empty (once per batch, not per
 /// message), so the UI can schedule a repaint without the inbox knowing about egui.
@@ -307,7 +307,7 @@ fn duration_nanos(duration: Duration) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::message::Qos;
+    use crate::model::topic::qos::Qos;
 
     fn message(n: u32) -> Message {
         Message::new(

@@ -1,7 +1,6 @@
 //! The MQTT worker: a named thread running a tokio runtime and the rumqttc event loop.
 //! It decodes each publish into a [`Message`] and pushes it into the [`Inbox`]; connection status
 //! travels separately in a [`StatusCell`]. The UI talks to it only through [`WorkerHandle`].
-//! OWNER: mqtt-worker helper.
 
 pub mod backoff;
 pub mod failure;

@@ -1,4 +1,4 @@
-//! Builds rumqttc options (TLS, WebSocket, credentials) from a profile. OWNER: mqtt-worker helper.
+//! Builds rumqttc options (TLS, WebSocket, credentials) from a profile.
 //!
 //! Everything that can go wrong here is a setting the user can fix (an unreadable CA file, a key
 //! that is not PEM…), so it is reported as an [`OptionsError`] before any connection is tried.
@@ -15,7 +15,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 
-use crate::model::profile::{Profile, TlsSettings, Transport};
+use crate::model::config::profile::{Profile, TlsSettings, Transport};
 
 /// Largest packet accepted in or out unless the caller chooses otherwise: 16 MiB, far above
 /// rumqttc's 10 KiB default (which kills the connection on any bigger publish).

@@ -10,8 +10,8 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::model::message::Qos;
-use crate::model::publish::{PublishId, PublishOutcome};
+use crate::model::topic::qos::Qos;
+use crate::model::write::publish::{PublishId, PublishOutcome};
 
 /// Outcomes kept until polled; beyond this the oldest are dropped (and counted).
 pub const OUTCOME_QUEUE_CAPACITY: usize = 4096;

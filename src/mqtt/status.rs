@@ -1,10 +1,9 @@
 //! Connection status: a latest-value cell written by the worker and read by the UI each frame.
 //! It never travels through the inbox, so a flood cannot push a "disconnected" out.
-//! OWNER: mqtt-worker helper (may extend, keep these names).
 
 use std::sync::{Mutex, PoisonError};
 
-use crate::model::message::Nanos;
+use crate::model::time::Nanos;
 
 /// Why a connection attempt failed, in terms a user can act on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,6 +106,17 @@ impl ConnectionStatus {
         matches!(self.state, ConnectionState::Connected { .. })
     }
 
+    /// True once connected and every subscription (at least one) is granted: what a script
+    /// waits for before it starts publishing.
+    pub fn all_granted(&self) -> bool {
+        self.connected()
+            && !self.subscriptions.is_empty()
+            && self
+                .subscriptions
+                .iter()
+                .all(|(_, state)| matches!(state, SubscriptionState::Granted(_)))
+    }
+
     /// Filters the broker refused, in order.
     pub fn refused_filters(&self) -> impl Iterator<Item = &str> {
         self.subscriptions
@@ -176,7 +186,7 @@ fn local_clock_time(at_nanos: Nanos) -> String {
 impl std::fmt::Display for ConnectionStatus {
     /// The status-bar text as of now (see [`describe`]).
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&describe(self, crate::model::message::now_nanos()))
+        f.write_str(&describe(self, crate::model::time::now_nanos()))
     }
 }
 

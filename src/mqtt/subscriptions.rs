@@ -1,4 +1,4 @@
-//! What the worker has subscribed to and what the broker answered. OWNER: mqtt-worker helper.
+//! What the worker has subscribed to and what the broker answered.
 //!
 //! rumqttc does not restore subscriptions after a reconnect, so the book keeps the wanted filters
 //! and hands all of them out again on every CONNACK. SUBACK answers come by packet id, which
@@ -9,8 +9,8 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use crate::model::message::Qos;
-use crate::model::profile::Subscription;
+use crate::model::config::profile::Subscription;
+use crate::model::topic::qos::Qos;
 
 use super::status::SubscriptionState;
 

@@ -1,4 +1,4 @@
-//! The worker thread. OWNER: mqtt-worker helper. Signatures are the contract for the app layer.
+//! The worker thread.
 //!
 //! One named thread ("mqtt-worker") runs a current-thread tokio runtime with two futures side by
 //! side: the connection driver, which only ever polls rumqttc's `EventLoop` (never cancelled
@@ -21,10 +21,12 @@ use rumqttc::{
 };
 use tokio::sync::mpsc;
 
-use crate::model::decoder_override::DecoderOverrides;
-use crate::model::message::{Message, Qos, now_nanos};
-use crate::model::profile::Profile;
-use crate::model::publish::{AuthorizedPublish, PublishId, PublishOutcome};
+use crate::model::config::profile::Profile;
+use crate::model::decode::decoder_override::DecoderOverrides;
+use crate::model::decode::message::Message;
+use crate::model::time::now_nanos;
+use crate::model::topic::qos::Qos;
+use crate::model::write::publish::{AuthorizedPublish, PublishId, PublishOutcome};
 
 use super::backoff::Backoff;
 use super::failure::{Failure, FailureContext, classify};

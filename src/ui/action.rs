@@ -1,10 +1,10 @@
 //! What panels ask for. Panels never change the store or the connection while drawing; they
 //! return these, and the app applies them at one point in the frame, after drawing.
 
-use crate::model::payload::ValueKey;
-use crate::model::profile::Profile;
+use crate::model::config::profile::Profile;
+use crate::model::decode::payload::ValueKey;
 use crate::model::store::{Limits, SeriesId};
-use crate::model::tree::NodeId;
+use crate::model::topic::tree::NodeId;
 
 /// A request from a panel, applied after the frame's panels are drawn.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,7 +22,7 @@ pub enum UiAction {
     /// Time a series by the payload's timestamps or by arrival.
     SetSeriesTimeSource {
         id: SeriesId,
-        time_source: crate::model::series::TimeSource,
+        time_source: crate::model::store::series::TimeSource,
     },
     /// Connect with this profile (replaces any current connection).
     Connect {

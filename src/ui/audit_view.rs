@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use egui::RichText;
 
-use crate::model::audit::{AuditEntry, AuditLog};
+use crate::model::write::audit::{AuditEntry, AuditLog};
 
 use super::theme::Palette;
 

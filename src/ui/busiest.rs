@@ -1,15 +1,15 @@
 //! The "busiest topics" window: topics and subtrees ranked by messages/s or bytes/s over the
 //! last 10 s or minute, so a user sees at once what floods a broker.
 //!
-//! The ranking comes from the store's rate counters ([`crate::model::rates`]) and is recomputed
+//! The ranking comes from the store's rate counters ([`crate::model::store::rates`]) and is recomputed
 //! at most once per second, only while the window is open; a frame costs the rows shown.
 
 use egui::{Grid, RichText};
 
-use crate::model::format::format_bytes;
-use crate::model::message::Nanos;
-use crate::model::rates::{RankBy, RankedNode, Ranking, RateWindow};
 use crate::model::store::Store;
+use crate::model::store::rates::{RankBy, RankedNode, Ranking, RateWindow};
+use crate::model::time::Nanos;
+use crate::ui::format::format_bytes;
 
 use super::action::UiAction;
 
@@ -30,19 +30,21 @@ pub struct BusiestWindow {
 }
 
 impl BusiestWindow {
-    /// Draws the window if it is open (refreshing the ranking at most once per second). A click
-    /// on a row selects that topic or subtree.
-    pub fn ui(
-        &mut self,
-        ctx: &egui::Context,
-        store: &mut Store,
-        now_nanos: Nanos,
-        actions: &mut Vec<UiAction>,
-    ) {
+    /// The logic step, before drawing: refreshes the ranking (at most once per second, and only
+    /// while the window is open). Drawing then only reads the store.
+    pub fn logic(&self, store: &mut Store, now_nanos: Nanos) {
+        if self.open {
+            store.refresh_busiest(self.window, self.by, BUSIEST_ROWS, now_nanos);
+        }
+    }
+
+    /// Draws the window if it is open, from the ranking [`BusiestWindow::logic`] refreshed. A
+    /// click on a row selects that topic or subtree.
+    pub fn ui(&mut self, ctx: &egui::Context, store: &Store, actions: &mut Vec<UiAction>) {
         if !self.open {
             return;
         }
-        let ranking = store.refresh_busiest(self.window, self.by, BUSIEST_ROWS, now_nanos);
+        let ranking = store.rates().ranking();
         let mut open = self.open;
         let (window, by) = (&mut self.window, &mut self.by);
         egui::Window::new(BUSIEST_TITLE)
@@ -115,7 +117,7 @@ fn format_rate(per_sec: f64) -> String {
     if per_sec < 100.0 {
         format!("{per_sec:.1}")
     } else {
-        crate::model::format::format_count(per_sec.round() as u64)
+        crate::ui::format::format_count(per_sec.round() as u64)
     }
 }
 

@@ -4,8 +4,8 @@
 
 use egui::{RichText, ScrollArea};
 
-use crate::model::controls::{ControlsTimeline, Operation, OperationState};
-use crate::model::format::format_timestamp_local;
+use crate::model::aedifion::controls::{ControlsTimeline, Operation, OperationState};
+use crate::ui::format::format_timestamp_local;
 
 use super::theme::Palette;
 

@@ -5,14 +5,14 @@
 
 use egui::{Grid, RichText};
 
-use crate::model::datapoints::{Datapoint, Datapoints, NodeRole};
-use crate::model::format::format_age;
-use crate::model::message::Nanos;
-use crate::model::payload::ValueKey;
-use crate::model::series::Series;
-use crate::model::staleness::{Staleness, stale_after_nanos};
+use crate::model::aedifion::datapoints::{Datapoint, Datapoints, NodeRole};
+use crate::model::aedifion::staleness::{Staleness, stale_after_nanos};
+use crate::model::decode::payload::ValueKey;
 use crate::model::store::Store;
-use crate::model::tree::{NodeId, TopicTree};
+use crate::model::store::series::Series;
+use crate::model::time::Nanos;
+use crate::model::topic::tree::NodeId;
+use crate::ui::format::format_age;
 
 use super::theme::Palette;
 
@@ -30,12 +30,8 @@ pub struct RowAnnotation {
 }
 
 /// The annotation of a tree row, if the node has a role in the aedifion hierarchy.
-pub fn row_annotation(
-    datapoints: &Datapoints,
-    tree: &TopicTree,
-    node: NodeId,
-    now_nanos: Nanos,
-) -> Option<RowAnnotation> {
+pub fn row_annotation(store: &Store, node: NodeId, now_nanos: Nanos) -> Option<RowAnnotation> {
+    let datapoints = store.datapoints();
     let kind = |label: &str| RowAnnotation {
         label: label.to_owned(),
         is_name: false,
@@ -60,7 +56,7 @@ pub fn row_annotation(
             RowAnnotation {
                 label: datapoint.name.to_string(),
                 is_name: true,
-                value_text: latest_value_text(tree, node, datapoint),
+                value_text: latest_value_text(store, node, datapoint),
                 stale: datapoint.staleness(now_nanos) == Staleness::Stale,
             }
         }
@@ -68,10 +64,10 @@ pub fn row_annotation(
 }
 
 /// The datapoint's newest value in its topic's latest message, with units: `21.4 °C`.
-fn latest_value_text(tree: &TopicTree, node: NodeId, datapoint: &Datapoint) -> Option<String> {
-    let latest = tree.get(node)?.topic.as_deref()?.history.latest()?;
+fn latest_value_text(store: &Store, node: NodeId, datapoint: &Datapoint) -> Option<String> {
+    let latest = store.topic(node)?.history.latest()?;
     let values = &latest.decoded.values;
-    let own = |value: &&crate::model::payload::ExtractedValue| match &value.key {
+    let own = |value: &&crate::model::decode::payload::ExtractedValue| match &value.key {
         ValueKey::InfluxField { measurement, field } => {
             *measurement == *datapoint.name && field == "value"
         }

@@ -3,8 +3,8 @@
 
 use egui::{Button, ComboBox, RichText, TextEdit};
 
-use crate::model::decoder_override::{DecoderChoice, DecoderOverride};
-use crate::model::topic::TopicFilter;
+use crate::model::decode::decoder_override::{DecoderChoice, DecoderOverride};
+use crate::model::topic::filter::TopicFilter;
 
 /// Width of the filter field, in points.
 const FILTER_WIDTH: f32 = 240.0;

@@ -4,17 +4,18 @@
 
 use egui::{Grid, RichText, ScrollArea};
 
-use crate::model::message::{Message, Nanos};
-use crate::model::payload::ValueKey;
+use crate::model::decode::message::Message;
+use crate::model::decode::payload::ValueKey;
 use crate::model::store::{Store, TopicState};
-use crate::model::tree::NodeId;
+use crate::model::time::Nanos;
+use crate::model::topic::tree::NodeId;
 
 use super::action::UiAction;
 use super::datapoint_view::{datapoint_details_ui, hierarchy_details_ui, units_of, with_units};
 use super::diff::{DiffLine, LineChange, diff_lines, is_unchanged};
 use super::payload_view::{MessageKey, MessageView, ViewMode};
 use super::theme::Palette;
-use crate::model::format::{format_age, format_bytes, format_count, format_timestamp_local};
+use crate::ui::format::{format_age, format_bytes, format_count, format_timestamp_local};
 
 /// Height of the history list and the diff, in points.
 const LIST_HEIGHT: f32 = 160.0;
@@ -258,7 +259,7 @@ fn write_actions_ui(ui: &mut egui::Ui, store: &Store, node: NodeId, actions: &mu
         if ui.small_button("Publish to this topic…").clicked() {
             actions.push(UiAction::OpenPublish(Some(store.tree().path(node))));
         }
-        if crate::model::retained::is_known_retained(store, node)
+        if crate::model::write::retained::is_known_retained(store, node)
             && ui
                 .small_button("Clear retained…")
                 .on_hover_text("Delete this topic's retained message on the broker (asks first)")

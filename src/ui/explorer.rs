@@ -1,12 +1,15 @@
-//! The explorer: the store plus the panels that show it (tree, details, plot, status bar).
+//! The explorer: the panels that show a store (tree, details, plot, status bar) and the view
+//! state they keep (selection, filter, rows, plot window). It holds no store: the app's session
+//! does.
 //!
-//! It needs no window, network or demo: build it from a filled [`Store`], call [`Explorer::ui`]
-//! inside any `egui::Ui` and [`Explorer::apply`] on the returned actions. The app adds the top
-//! bar, the worker and the windows around it; the GUI tests drive it directly.
+//! It needs no window, network or demo. Per frame: [`Explorer::logic`] with the store mutably
+//! (before drawing), [`Explorer::ui`] reading `&Store` and returning actions, then
+//! [`Explorer::apply`] on each action with the store mutably. The app adds the top bar, the
+//! sessions and the windows around it; the GUI tests drive it directly ([`Explorer::show`]).
 
-use crate::model::message::{Nanos, now_nanos};
 use crate::model::store::Store;
-use crate::model::tree::NodeId;
+use crate::model::time::{Nanos, now_nanos};
+use crate::model::topic::tree::NodeId;
 
 use super::action::UiAction;
 use super::busiest::{BUSIEST_TITLE, BusiestWindow};
@@ -25,10 +28,9 @@ pub struct ExplorerViewState {
     pub plot_window: PlotWindow,
 }
 
-/// The store and its panels.
+/// The panels over a store, and their view state.
 #[derive(Debug)]
 pub struct Explorer {
-    store: Store,
     selected: Option<NodeId>,
     tree: TreePanel,
     details: DetailsPanel,
@@ -41,15 +43,14 @@ pub struct Explorer {
 }
 
 impl Explorer {
-    /// An explorer over `store` with default view choices.
-    pub fn new(store: Store) -> Self {
-        Self::with_view_state(store, ExplorerViewState::default())
+    /// An explorer with default view choices.
+    pub fn new() -> Self {
+        Self::with_view_state(ExplorerViewState::default())
     }
 
-    /// An explorer over `store` restoring earlier view choices.
-    pub fn with_view_state(store: Store, view: ExplorerViewState) -> Self {
+    /// An explorer restoring earlier view choices.
+    pub fn with_view_state(view: ExplorerViewState) -> Self {
         Self {
-            store,
             selected: None,
             tree: TreePanel::default(),
             details: DetailsPanel::new(view.payload_mode),
@@ -70,16 +71,6 @@ impl Explorer {
             payload_mode: self.details.mode,
             plot_window: self.plot.window,
         }
-    }
-
-    /// The store (read-only).
-    pub fn store(&self) -> &Store {
-        &self.store
-    }
-
-    /// The store, to apply messages.
-    pub fn store_mut(&mut self) -> &mut Store {
-        &mut self.store
     }
 
     /// The node shown in the details panel.
@@ -122,19 +113,29 @@ impl Explorer {
         self.tree.set_filter_text(text);
     }
 
-    /// Forgets every topic and series and the selection.
-    pub fn clear(&mut self) {
-        self.store.clear();
+    /// Forgets the selection (the store it pointed into was cleared or replaced).
+    pub fn clear_selection(&mut self) {
         self.selected = None;
     }
 
-    /// Draws the status bar, tree, plot and details into `ui` (which they fill); returns what the
-    /// user asked for. Nothing is changed until the actions are [applied](Self::apply).
-    pub fn ui(&mut self, ui: &mut egui::Ui) -> Vec<UiAction> {
-        let now_nanos = self.fixed_now_nanos.unwrap_or_else(now_nanos);
+    fn now_nanos(&self) -> Nanos {
+        self.fixed_now_nanos.unwrap_or_else(now_nanos)
+    }
+
+    /// The logic step, after the session's pump and before drawing: the work that changes the
+    /// store on the panels' behalf (the busiest ranking, refreshed once per second while shown).
+    pub fn logic(&mut self, store: &mut Store) {
+        self.busiest.logic(store, self.now_nanos());
+    }
+
+    /// Draws the status bar, tree, plot and details of `store` into `ui` (which they fill);
+    /// returns what the user asked for. Nothing is changed until the actions are
+    /// [applied](Self::apply).
+    pub fn ui(&mut self, ui: &mut egui::Ui, store: &Store) -> Vec<UiAction> {
+        let now_nanos = self.now_nanos();
         let mut actions = Vec::new();
         egui::Panel::bottom("status_bar").show(ui, |ui| {
-            status_bar_ui(ui, &self.status, &self.store);
+            status_bar_ui(ui, &self.status, store);
         });
         egui::Panel::left("topic_tree")
             .resizable(true)
@@ -144,7 +145,7 @@ impl Explorer {
                 // Fill the panel: egui keeps a panel only as wide as what it drew, and the
                 // tree's rows truncate, so without this the panel would shrink frame by frame.
                 ui.set_min_width(ui.available_width());
-                let operations = self.store.datapoints().controls().len();
+                let operations = store.datapoints().controls().len();
                 if ui
                     .selectable_label(
                         self.controls.open,
@@ -164,93 +165,102 @@ impl Explorer {
                 {
                     self.busiest.open = !self.busiest.open;
                 }
-                let (tree, datapoints) = self.store.tree_and_datapoints_mut();
                 self.tree
-                    .ui(ui, tree, datapoints, self.selected, now_nanos, &mut actions);
+                    .ui(ui, store, self.selected, now_nanos, &mut actions);
             });
         egui::Panel::bottom("plot")
             .resizable(true)
             .default_size(260.0)
             .min_size(120.0)
             .show(ui, |ui| {
-                self.plot.ui(ui, &self.store, now_nanos, &mut actions);
+                self.plot.ui(ui, store, now_nanos, &mut actions);
             });
         egui::CentralPanel::default().show(ui, |ui| {
             self.details
-                .ui(ui, &self.store, self.selected, now_nanos, &mut actions);
+                .ui(ui, store, self.selected, now_nanos, &mut actions);
         });
-        self.controls
-            .ui(ui.ctx(), self.store.datapoints().controls());
-        self.busiest
-            .ui(ui.ctx(), &mut self.store, now_nanos, &mut actions);
+        self.controls.ui(ui.ctx(), store.datapoints().controls());
+        self.busiest.ui(ui.ctx(), store, &mut actions);
         actions
     }
 
-    /// Applies an action that concerns the explorer (selection, tree, series, limits); returns
-    /// the action back when it is for the app (connect, settings, …).
-    pub fn apply(&mut self, action: UiAction) -> Option<UiAction> {
+    /// Applies an action that concerns the explorer and its store (selection, tree, series,
+    /// limits); returns the action back when it is for the app (connect, settings, …).
+    pub fn apply(&mut self, action: UiAction, store: &mut Store) -> Option<UiAction> {
         match action {
             UiAction::SelectTopic(node) => {
                 self.selected = Some(node);
             }
             UiAction::SetExpanded { node, expanded } => {
-                self.store.tree_mut().set_expanded(node, expanded);
+                store.tree_mut().set_expanded(node, expanded);
                 if !expanded
                     && self
                         .selected
-                        .is_some_and(|selected| self.is_below(selected, node))
+                        .is_some_and(|selected| is_below(store, selected, node))
                 {
                     // The selection would vanish inside the collapsed node: move it up.
                     self.selected = Some(node);
                 }
             }
             UiAction::ExpandAllBelow(node) => {
-                self.store.tree_mut().expand_all_below(node);
+                store.tree_mut().expand_all_below(node);
             }
             UiAction::AddSeries { node, key } => {
-                self.store.add_series(node, key);
+                store.add_series(node, key);
             }
-            UiAction::RemoveSeries(id) => self.store.remove_series(id),
+            UiAction::RemoveSeries(id) => store.remove_series(id),
             UiAction::SetSeriesTimeSource { id, time_source } => {
-                self.store.set_series_time_source(id, time_source);
+                store.set_series_time_source(id, time_source);
             }
-            UiAction::ClearStore => self.clear(),
-            UiAction::SetLimits(limits) => self.store.set_limits(limits),
+            UiAction::ClearStore => {
+                store.clear();
+                self.selected = None;
+            }
+            UiAction::SetLimits(limits) => store.set_limits(limits),
             other => return Some(other),
         }
         None
     }
 
-    /// Draws and applies the explorer's own actions at once; returns those for the app.
-    pub fn show(&mut self, ui: &mut egui::Ui) -> Vec<UiAction> {
-        let actions = self.ui(ui);
+    /// One whole frame over `store` (logic, drawing, applying the explorer's own actions);
+    /// returns the actions for the app.
+    pub fn show(&mut self, ui: &mut egui::Ui, store: &mut Store) -> Vec<UiAction> {
+        self.logic(store);
+        let actions = self.ui(ui, store);
         actions
             .into_iter()
-            .filter_map(|action| self.apply(action))
+            .filter_map(|action| self.apply(action, store))
             .collect()
     }
 
     /// Selects a topic by path, expanding its ancestors and scrolling to it. Returns false when
     /// no such topic is known.
-    pub fn select_path(&mut self, path: &str) -> bool {
-        let Some(node) = self.store.tree().find(path) else {
+    pub fn select_path(&mut self, path: &str, store: &mut Store) -> bool {
+        let Some(node) = store.tree().find(path) else {
             return false;
         };
-        self.store.tree_mut().reveal(node);
+        store.tree_mut().reveal(node);
         self.tree.scroll_to(node);
         self.selected = Some(node);
         true
     }
+}
 
-    fn is_below(&self, node: NodeId, ancestor: NodeId) -> bool {
-        let tree = self.store.tree();
-        let mut current = tree.node(node).parent;
-        while let Some(parent) = current {
-            if parent == ancestor {
-                return true;
-            }
-            current = tree.node(parent).parent;
-        }
-        false
+impl Default for Explorer {
+    fn default() -> Self {
+        Self::new()
     }
+}
+
+/// True if `node` lies somewhere below `ancestor`.
+fn is_below(store: &Store, node: NodeId, ancestor: NodeId) -> bool {
+    let tree = store.tree();
+    let mut current = tree.node(node).parent;
+    while let Some(parent) = current {
+        if parent == ancestor {
+            return true;
+        }
+        current = tree.node(parent).parent;
+    }
+    false
 }

@@ -1,4 +1,4 @@
-//! egui panels. Depends on `model` only (never on `mqtt` internals). OWNER: ui helper.
+//! egui panels. Depends on `model` only (never on `mqtt` internals).
 //!
 //! Every panel is a plain struct with a `ui` method that reads the [`crate::model::store::Store`]
 //! and returns [`UiAction`]s; the app applies them at one point in the frame, after drawing.
@@ -11,6 +11,7 @@ pub mod decoder_overrides;
 pub mod details;
 pub mod diff;
 pub mod explorer;
+pub mod format;
 pub mod password_prompt;
 pub mod payload_view;
 pub mod plot;
@@ -19,6 +20,7 @@ pub mod status_bar;
 pub mod text;
 pub mod theme;
 pub mod top_bar;
+pub mod tree_rows;
 pub mod tree_view;
 
 pub use action::UiAction;

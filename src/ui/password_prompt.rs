@@ -1,7 +1,7 @@
 //! Asks for a profile's password at connect time (profiles set to "ask", or when the keychain
 //! has none or is unavailable). The password lives only in memory for this connection.
 
-use crate::model::profile::Profile;
+use crate::model::config::profile::Profile;
 
 /// What the user decided.
 #[derive(Debug, Clone, PartialEq, Eq)]

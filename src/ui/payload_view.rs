@@ -8,9 +8,10 @@ use std::hash::{Hash, Hasher};
 
 use egui::{CollapsingHeader, RichText, ScrollArea};
 
-use crate::model::format::format_bytes;
-use crate::model::message::{Message, Nanos};
-use crate::model::payload::PayloadFormat;
+use crate::model::decode::message::Message;
+use crate::model::decode::payload::PayloadFormat;
+use crate::model::time::Nanos;
+use crate::ui::format::format_bytes;
 
 use super::text::prefix_at_char_boundary;
 use super::theme::Palette;
@@ -446,7 +447,7 @@ pub fn key_hash(key: MessageKey) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::message::Qos;
+    use crate::model::topic::qos::Qos;
 
     fn message(payload: &'static [u8]) -> Message {
         Message::new(

@@ -8,9 +8,9 @@ use std::time::Duration;
 use egui::RichText;
 use egui_plot::{HoverPosition, Legend, Line, Plot, PlotPoints};
 
-use crate::model::message::Nanos;
-use crate::model::series::TimeSource;
+use crate::model::store::series::TimeSource;
 use crate::model::store::{SeriesId, Store};
+use crate::model::time::Nanos;
 
 use super::action::UiAction;
 use super::datapoint_view::{series_title, series_units};

@@ -1,5 +1,4 @@
 //! The profile editor: list, create from a preset, edit, duplicate, delete, save, connect.
-//! OWNER: profiles helper.
 //!
 //! The panel owns the [`ProfileStore`] and edits a draft copy of one profile; Save writes the
 //! draft through the store (atomically) and the password to the keychain. Connect returns a
@@ -9,13 +8,14 @@ use std::path::{Path, PathBuf};
 
 use egui::{Button, ComboBox, DragValue, Grid, RichText, TextEdit};
 
-use crate::model::message::Qos;
-use crate::model::profile::{
-    CLIENT_ID_MAX_CHARS, PasswordStorage, Preset, Profile, ProfileError, ProfileField,
-    Subscription, Transport, generate_client_id,
+use crate::model::config::presets::Preset;
+use crate::model::config::profile::{
+    CLIENT_ID_MAX_CHARS, PasswordStorage, Profile, ProfileError, ProfileField, Subscription,
+    Transport, generate_client_id,
 };
-use crate::model::profile_store::ProfileStore;
-use crate::model::secret::SecretBackend;
+use crate::model::config::profile_store::ProfileStore;
+use crate::model::config::secret::SecretBackend;
+use crate::model::topic::qos::Qos;
 use crate::ui::theme::Palette;
 
 const LIST_WIDTH: f32 = 230.0;
@@ -148,8 +148,8 @@ impl ProfilesPanel {
     pub fn save_templates(
         &mut self,
         id: &str,
-        templates: Vec<crate::model::templates::Template>,
-    ) -> Result<(), crate::model::profile_store::StoreError> {
+        templates: Vec<crate::model::write::templates::Template>,
+    ) -> Result<(), crate::model::config::profile_store::StoreError> {
         let Some(mut profile) = self.store.get(id).cloned() else {
             return Ok(());
         };
@@ -1025,7 +1025,7 @@ fn banner(ui: &mut egui::Ui, colour: egui::Color32, add: impl FnOnce(&mut egui::
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::secret::{MemorySecrets, NoSecrets};
+    use crate::model::config::secret::{MemorySecrets, NoSecrets};
 
     fn panel_in(dir: &Path, secrets: Box<dyn SecretBackend>) -> ProfilesPanel {
         ProfilesPanel::open(dir, secrets)

@@ -5,15 +5,16 @@
 
 use egui::{Key, Modifiers, RichText};
 
-use crate::model::hash_id::hash_id;
-use crate::model::influx::{FieldValue, write_line};
-use crate::model::message::{Nanos, Qos};
-use crate::model::profile::AedifionProject;
-use crate::model::publish::{
+use crate::model::aedifion::hash_id::hash_id;
+use crate::model::aedifion::project::AedifionProject;
+use crate::model::decode::influx::{FieldValue, write_line};
+use crate::model::store::Store;
+use crate::model::time::Nanos;
+use crate::model::topic::qos::Qos;
+use crate::model::write::publish::{
     PayloadMode, PublishOutcome, PublishRequest, SentMessage, payload_bytes, pretty_json, to_hex,
 };
-use crate::model::store::Store;
-use crate::model::templates::Template;
+use crate::model::write::templates::Template;
 
 use super::theme::Palette;
 
@@ -489,7 +490,7 @@ impl PublishPanel {
                         ui.label("");
                         ui.end_row();
                         for sent in view.sent {
-                            ui.label(crate::model::audit::format_time(sent.sent_at_nanos));
+                            ui.label(crate::model::write::audit::format_time(sent.sent_at_nanos));
                             ui.monospace(&sent.request.topic);
                             ui.monospace(preview(&sent.request.payload));
                             ui.label(sent.request.qos.level().to_string());
@@ -540,7 +541,7 @@ pub fn topic_suggestions(store: &Store, typed: &str) -> Vec<String> {
         None => ("", typed),
     };
     let parent = if parent_path.is_empty() && !typed.contains('/') {
-        Some(crate::model::tree::NodeId::ROOT)
+        Some(crate::model::topic::tree::NodeId::ROOT)
     } else {
         tree.find(parent_path)
     };
@@ -654,7 +655,7 @@ fn parse_timestamp(text: &str) -> Result<Nanos, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::message::Message;
+    use crate::model::decode::message::Message;
     use crate::model::store::Limits;
 
     #[test]
@@ -677,7 +678,7 @@ mod tests {
             line,
             "Room\\ 1\\,temp,unit=°C,site=A\\ B value=21.5 1700000000000000000"
         );
-        let parsed = crate::model::influx::parse_line(&line).unwrap();
+        let parsed = crate::model::decode::influx::parse_line(&line).unwrap();
         assert_eq!(parsed.measurement, "Room 1,temp");
     }
 

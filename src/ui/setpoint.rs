@@ -6,13 +6,13 @@
 
 use egui::RichText;
 
-use crate::model::datapoints::DatapointId;
-use crate::model::message::Nanos;
-use crate::model::setpoint::{
+use crate::model::aedifion::datapoints::DatapointId;
+use crate::model::store::Store;
+use crate::model::time::Nanos;
+use crate::model::write::setpoint::{
     ComposedWrite, DraftField, FieldError, RequestState, ScheduleDraft, ScheduleEntryDraft,
     ScheduleOperation, SetpointDraft, TrackedRequest, ValueKind, new_reference,
 };
-use crate::model::store::Store;
 
 use super::theme::Palette;
 
@@ -390,7 +390,9 @@ fn requests_ui(
                     }
                     ui.end_row();
                     for request in requests {
-                        ui.label(crate::model::audit::format_time(request.sent_at_nanos));
+                        ui.label(crate::model::write::audit::format_time(
+                            request.sent_at_nanos,
+                        ));
                         ui.label(request.message_type);
                         ui.monospace(&request.datapoint)
                             .on_hover_text(&request.reference);

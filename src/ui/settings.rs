@@ -3,7 +3,7 @@
 
 use egui::{DragValue, Grid};
 
-use crate::model::settings::{MIN_MEMORY_BUDGET_MIB, Settings, Theme};
+use crate::model::config::settings::{MIN_MEMORY_BUDGET_MIB, Settings, Theme};
 
 /// egui's theme preference for a settings theme.
 pub fn theme_preference(theme: Theme) -> egui::ThemePreference {

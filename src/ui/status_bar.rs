@@ -7,7 +7,7 @@ use egui::RichText;
 use crate::model::store::Store;
 
 use super::theme::Palette;
-use crate::model::format::{format_bytes, format_count};
+use crate::ui::format::{format_bytes, format_count};
 
 /// How the connection is doing, for the colour of the status dot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

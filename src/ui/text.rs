@@ -1,8 +1,8 @@
-//! Small text helpers the panels need beyond [`crate::model::format`]: plot-axis times, safe
+//! Small text helpers the panels need beyond [`crate::ui::format`]: plot-axis times, safe
 //! truncation, and when an age text next changes (so the UI repaints only then).
 
-use crate::model::format::format_time_of_day_local;
-use crate::model::message::Nanos;
+use crate::model::time::Nanos;
+use crate::ui::format::format_time_of_day_local;
 
 const NANOS_PER_SEC: Nanos = 1_000_000_000;
 
@@ -16,7 +16,7 @@ pub fn clock_time_of_secs(secs: f64) -> String {
     format_time_of_day_local(nanos)
 }
 
-/// Nanoseconds until the text of [`crate::model::format::format_age`] for `elapsed_nanos`
+/// Nanoseconds until the text of [`crate::ui::format::format_age`] for `elapsed_nanos`
 /// changes: the next whole second, minute, hour or day.
 pub fn age_text_changes_in_nanos(elapsed_nanos: Nanos) -> Nanos {
     let elapsed = elapsed_nanos.max(0);

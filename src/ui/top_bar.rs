@@ -3,7 +3,7 @@
 
 use egui::RichText;
 
-use crate::model::profile::Profile;
+use crate::model::config::profile::Profile;
 
 use super::action::UiAction;
 use super::status_bar::Health;

@@ -10,15 +10,18 @@ use egui::{
     Align2, Color32, FontId, Key, Modifiers, Rect, ScrollArea, Sense, Shape, Stroke, pos2, vec2,
 };
 
-use crate::model::datapoints::Datapoints;
-use crate::model::message::Nanos;
-use crate::model::tree::{Node, NodeId, Row, TopicTree, TreeFilter};
+use crate::model::aedifion::datapoints::Datapoints;
+use crate::model::store::{Store, TopicState};
+use crate::model::time::Nanos;
+use crate::model::topic::tree::{Node, NodeId, TopicTree};
+
+use super::tree_rows::{Row, RowCache, TreeFilter};
 
 use super::action::UiAction;
 use super::datapoint_view::{RowAnnotation, row_annotation};
 use super::text::age_text_changes_in_nanos;
 use super::theme::Palette;
-use crate::model::format::{format_age, format_count};
+use crate::ui::format::{format_age, format_count};
 
 /// How long a changed row stays highlighted.
 const HIGHLIGHT_NANOS: Nanos = 1_000_000_000;
@@ -36,6 +39,8 @@ pub const FILTER_HINT: &str = "Filter topics (text or MQTT filter like a/+/c)";
 pub struct TreePanel {
     filter_text: String,
     filter: TreeFilter,
+    /// The visible rows, rebuilt when the tree's generation or the filter changes.
+    rows: RowCache,
     /// Arrow keys move the selection (set by clicking a row; text fields take precedence).
     keyboard_active: bool,
     /// Bring this node's row on screen in the next frame.
@@ -117,17 +122,17 @@ impl TreePanel {
     pub fn ui(
         &mut self,
         ui: &mut egui::Ui,
-        tree: &mut TopicTree,
-        datapoints: &Datapoints,
+        store: &Store,
         selected: Option<NodeId>,
         now_nanos: Nanos,
         actions: &mut Vec<UiAction>,
     ) {
+        let (tree, datapoints) = (store.tree(), store.datapoints());
         self.filter_ui(ui, selected, actions);
         self.refresh_stale_filter(tree, datapoints, now_nanos);
         ui.add_space(2.0);
 
-        let row_count = tree.visible_rows(&self.filter).len();
+        let row_count = self.rows.rows(tree, &self.filter).len();
         if row_count == 0 {
             ui.weak(if self.stale_only {
                 "No stale datapoint matches the filter."
@@ -152,10 +157,7 @@ impl TreePanel {
             .id_salt("topic_tree_rows")
             .auto_shrink([false, false]);
         if let Some(target) = self.scroll_to.take()
-            && let Some(index) = tree
-                .visible_rows(&self.filter)
-                .iter()
-                .position(|row| row.node == target)
+            && let Some(index) = self.rows.row_index_of(target)
             && !self.fully_visible(index)
         {
             // Put the row about a third down the view so its neighbours show too.
@@ -168,12 +170,12 @@ impl TreePanel {
         let mut need = RepaintNeed::default();
         scroll.show_rows(ui, row_height, row_count, |ui, range| {
             self.visible_range = range.clone();
-            let rows: Vec<Row> = tree.visible_rows(&self.filter)[range].to_vec();
-            let tree: &TopicTree = tree;
+            let rows: Vec<Row> = self.rows.rows(tree, &self.filter)[range].to_vec();
             for row in rows {
                 let context = RowContext {
                     tree,
-                    annotation: row_annotation(datapoints, tree, row.node, now_nanos),
+                    topic: store.topic(row.node),
+                    annotation: row_annotation(store, row.node, now_nanos),
                     row,
                     selected: selected == Some(row.node),
                     filtering,
@@ -253,7 +255,7 @@ impl TreePanel {
     fn keyboard_ui(
         &mut self,
         ui: &mut egui::Ui,
-        tree: &mut TopicTree,
+        tree: &TopicTree,
         selected: Option<NodeId>,
         actions: &mut Vec<UiAction>,
     ) {
@@ -274,7 +276,7 @@ impl TreePanel {
         if !keys.contains(&true) {
             return;
         }
-        let rows = tree.visible_rows(&self.filter);
+        let rows = self.rows.rows(tree, &self.filter);
         let current = selected.and_then(|node| rows.iter().position(|row| row.node == node));
         let Some(index) = current else {
             if up || down {
@@ -329,6 +331,8 @@ impl TreePanel {
 /// What one row needs to draw itself.
 struct RowContext<'a> {
     tree: &'a TopicTree,
+    /// What the topic at this row holds, if a message arrived on exactly it.
+    topic: Option<&'a TopicState>,
     /// The datapoint name or hierarchy role, value and staleness (aedifion topics only).
     annotation: Option<RowAnnotation>,
     row: Row,
@@ -382,7 +386,7 @@ fn row_ui(
 
     let name = display_name(&context.node().name);
     let mut accessible_name = accessible_row_name(&name, context.annotation.as_ref());
-    if latest_evicted(context.node()) {
+    if latest_evicted(context.topic) {
         accessible_name.push_str(&format!("  {EVICTED_ROW_TEXT}"));
     }
     response.widget_info(|| {
@@ -542,16 +546,9 @@ fn paint_texts(
             );
         }
     }
-    let latest = node
-        .topic
-        .as_deref()
-        .and_then(|topic| topic.history.latest());
+    let latest = context.topic.and_then(|topic| topic.history.latest());
     // From the topic, not the message: the marker stays while the memory budget evicted it.
-    if node
-        .topic
-        .as_deref()
-        .is_some_and(|topic| topic.latest_retained())
-    {
+    if context.topic.is_some_and(TopicState::latest_retained) {
         let marker = painter.text(
             pos2(right, centre_y),
             Align2::RIGHT_CENTER,
@@ -602,8 +599,8 @@ fn paint_texts(
             format_count(node.subtree_messages)
         )
     } else {
-        node.topic
-            .as_deref()
+        context
+            .topic
             .map(|topic| format!("({})", format_count(topic.message_count)))
             .unwrap_or_default()
     };
@@ -645,7 +642,7 @@ fn paint_texts(
             mono,
             palette.preview,
         );
-    } else if latest_evicted(node) {
+    } else if latest_evicted(context.topic) {
         middle.text(
             pos2(x, centre_y),
             Align2::LEFT_CENTER,
@@ -661,10 +658,8 @@ fn paint_texts(
 const EVICTED_ROW_TEXT: &str = "(evicted: memory budget)";
 
 /// The memory budget has evicted the latest message of the topic at this node.
-fn latest_evicted(node: &Node) -> bool {
-    node.topic
-        .as_deref()
-        .is_some_and(|topic| topic.latest_evicted())
+fn latest_evicted(topic: Option<&TopicState>) -> bool {
+    topic.is_some_and(TopicState::latest_evicted)
 }
 
 /// What a screen reader (and a GUI test) reads for a row: the level name, and for a datapoint

@@ -3,18 +3,18 @@
 //! wait in [`WriteDesk::take_outgoing`] for the app to hand to the worker, and the worker's
 //! reports come back through [`WriteDesk::record_outcomes`].
 
-use crate::model::audit::AuditLog;
-use crate::model::message::{Nanos, now_nanos};
-use crate::model::profile::Profile;
-use crate::model::publish::{
+use crate::model::config::profile::Profile;
+use crate::model::store::Store;
+use crate::model::time::{Nanos, now_nanos};
+use crate::model::topic::tree::NodeId;
+use crate::model::write::audit::AuditLog;
+use crate::model::write::publish::{
     AuthorizedPublish, PublishId, PublishOutcome, PublishRequest, Publisher, SentMessage,
     WriteContext, WriteError, WriteKind,
 };
-use crate::model::retained::ClearPlan;
-use crate::model::setpoint::{ComposedWrite, SetpointTracker, TrackedRequest};
-use crate::model::store::Store;
-use crate::model::templates::{Expander, Generator, SystemVariables, Template};
-use crate::model::tree::NodeId;
+use crate::model::write::retained::ClearPlan;
+use crate::model::write::setpoint::{ComposedWrite, SetpointTracker, TrackedRequest};
+use crate::model::write::templates::{Expander, Generator, SystemVariables, Template};
 
 use super::audit_view::AuditView;
 use super::confirm::{ConfirmDialog, ConfirmOutcome};
@@ -372,7 +372,7 @@ impl WriteDesk {
             return;
         }
         let sent: Vec<SentMessage> = self.publisher.sent_newest_first().cloned().collect();
-        let project = crate::model::profile::AedifionProject::parse(&self.project);
+        let project = crate::model::aedifion::project::AedifionProject::parse(&self.project);
         let generator = self
             .generator
             .as_ref()

@@ -15,8 +15,8 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use topicscope::model::message::Message;
-use topicscope::model::profile::{Profile, Subscription, Transport};
+use topicscope::model::config::profile::{Profile, Subscription, Transport};
+use topicscope::model::decode::message::Message;
 use topicscope::mqtt::status::{ConnectionStatus, SubscriptionState, describe};
 use topicscope::mqtt::{Inbox, WorkerHandle};
 
@@ -484,7 +484,7 @@ pub fn profile(port: u16, transport: Transport, filters: &[&str]) -> Profile {
             .iter()
             .map(|filter| Subscription {
                 filter: (*filter).to_owned(),
-                qos: topicscope::model::message::Qos::AtLeastOnce,
+                qos: topicscope::model::topic::qos::Qos::AtLeastOnce,
             })
             .collect(),
         ..Profile::default()
@@ -504,7 +504,7 @@ pub fn wait_for_status(
             return status;
         }
         if Instant::now() >= deadline {
-            let text = describe(&status, topicscope::model::message::now_nanos());
+            let text = describe(&status, topicscope::model::time::now_nanos());
             panic!("timed out waiting for {what}; last status: {status:?} ({text})");
         }
         std::thread::sleep(POLL_EVERY);
@@ -575,18 +575,75 @@ impl Received {
     }
 }
 
+/// A store and the explorer that shows it, as the window's session and panels hold them; derefs
+/// to the explorer so tests call its view methods directly.
+#[derive(Debug)]
+pub struct ExplorerState {
+    pub explorer: topicscope::ui::Explorer,
+    pub store: topicscope::model::store::Store,
+}
+
+impl ExplorerState {
+    /// The explorer over `store` with default view choices.
+    pub fn new(store: topicscope::model::store::Store) -> Self {
+        Self {
+            explorer: topicscope::ui::Explorer::new(),
+            store,
+        }
+    }
+
+    /// The store shown.
+    pub fn store(&self) -> &topicscope::model::store::Store {
+        &self.store
+    }
+
+    /// The store shown, mutably (as the session's pump changes it).
+    pub fn store_mut(&mut self) -> &mut topicscope::model::store::Store {
+        &mut self.store
+    }
+
+    /// One whole frame: logic, drawing, applying the explorer's own actions.
+    pub fn show(&mut self, ui: &mut egui::Ui) -> Vec<topicscope::ui::UiAction> {
+        self.explorer.show(ui, &mut self.store)
+    }
+
+    /// Applies one action as the app would.
+    pub fn apply(&mut self, action: topicscope::ui::UiAction) -> Option<topicscope::ui::UiAction> {
+        self.explorer.apply(action, &mut self.store)
+    }
+
+    /// Selects a topic by path (see `Explorer::select_path`).
+    pub fn select_path(&mut self, path: &str) -> bool {
+        self.explorer.select_path(path, &mut self.store)
+    }
+}
+
+impl std::ops::Deref for ExplorerState {
+    type Target = topicscope::ui::Explorer;
+
+    fn deref(&self) -> &Self::Target {
+        &self.explorer
+    }
+}
+
+impl std::ops::DerefMut for ExplorerState {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.explorer
+    }
+}
+
 /// The explorer panel drawn headlessly by egui_kittest at `width` × 900 points, one frame run.
 pub fn explorer_harness(
-    explorer: topicscope::ui::Explorer,
+    state: ExplorerState,
     width: f32,
-) -> egui_kittest::Harness<'static, topicscope::ui::Explorer> {
+) -> egui_kittest::Harness<'static, ExplorerState> {
     let mut harness = egui_kittest::Harness::builder()
         .with_size(egui::vec2(width, 900.0))
         .build_ui_state(
-            |ui, explorer: &mut topicscope::ui::Explorer| {
-                explorer.show(ui);
+            |ui, state: &mut ExplorerState| {
+                state.show(ui);
             },
-            explorer,
+            state,
         );
     harness.run();
     harness

@@ -1,0 +1,13 @@
+//! What the user configures and TopicScope remembers: connection profiles (types, validation,
+//! presets, URLs), the profile and settings files (atomic, with backups of broken files) and the
+//! secret store interface (passwords never go into a file).
+//!
+//! Depends on: time, heap, topic, aedifion, decode, store, write.
+
+pub mod config_file;
+pub mod presets;
+pub mod profile;
+pub mod profile_store;
+pub mod secret;
+pub mod settings;
+pub mod url;

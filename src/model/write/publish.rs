@@ -1,0 +1,573 @@
+//! Writing to a broker: publish requests, payload editing modes, and the [`Publisher`], the one
+//! gate every outgoing message passes (UI and command line alike).
+//!
+//! The gate enforces the profile's read-only switch for every kind of write (plain publish,
+//! clearing retained messages, SWOP setpoints), numbers each message, records it in the
+//! sent-message history and the audit log, and follows it until the broker acknowledges it
+//! (PUBACK for QoS 1, PUBCOMP for QoS 2, "sent" for QoS 0), the network layer reports that it
+//! could not be sent, or a timeout passes. The model never touches the network: the app hands the
+//! [`AuthorizedPublish`] to the worker and feeds the worker's reports back in.
+
+use std::collections::VecDeque;
+
+use crate::model::time::Nanos;
+use crate::model::topic::filter::{TopicError, validate_topic_name};
+use crate::model::topic::qos::Qos;
+use crate::model::write::audit::{AuditEntry, AuditLog};
+
+/// Sent messages kept in the history (oldest forgotten first).
+pub const SENT_HISTORY_LEN: usize = 200;
+/// How long a QoS 1/2 publish may wait for the broker's acknowledgement.
+pub const DEFAULT_ACK_TIMEOUT_NANOS: Nanos = 10_000_000_000;
+/// Number that identifies one publish between the model, the worker and the audit log.
+pub type PublishId = u64;
+
+/// How the payload editor reads the text the user typed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub enum PayloadMode {
+    /// The text as UTF-8 bytes.
+    #[default]
+    Text,
+    /// JSON: must parse; sent compact as typed (pretty-print is a separate editor action).
+    Json,
+    /// Hex digits, spaces and line breaks ignored (`de ad be ef`).
+    Hex,
+}
+
+impl PayloadMode {
+    /// Every mode, in the order the editor offers them.
+    pub const ALL: [PayloadMode; 3] = [PayloadMode::Text, PayloadMode::Json, PayloadMode::Hex];
+
+    /// Name shown in the editor.
+    pub fn label(self) -> &'static str {
+        match self {
+            PayloadMode::Text => "Text",
+            PayloadMode::Json => "JSON",
+            PayloadMode::Hex => "Hex",
+        }
+    }
+}
+
+/// Why a payload or request cannot be sent, in words that say what to fix.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PublishError {
+    /// The JSON editor holds something that is not JSON.
+    #[error("The payload is not valid JSON: {0}. Fix it or switch the editor to Text.")]
+    InvalidJson(String),
+    /// A character that is not a hex digit.
+    #[error(
+        "The payload is not hex: '{character}' at position {position}. Use digits 0-9 and a-f, spaces are ignored."
+    )]
+    InvalidHex {
+        /// The offending character.
+        character: char,
+        /// Its 1-based position in the text.
+        position: usize,
+    },
+    /// An odd number of hex digits.
+    #[error("The hex payload has an odd number of digits ({0}); every byte needs two.")]
+    OddHexDigits(usize),
+    /// The topic cannot be published to.
+    #[error("Topic: {0}")]
+    Topic(#[from] TopicError),
+}
+
+/// Reads the editor's text as payload bytes in `mode`.
+pub fn payload_bytes(mode: PayloadMode, text: &str) -> Result<Vec<u8>, PublishError> {
+    match mode {
+        PayloadMode::Text => Ok(text.as_bytes().to_vec()),
+        PayloadMode::Json => {
+            serde_json::from_str::<serde_json::Value>(text)
+                .map_err(|error| PublishError::InvalidJson(error.to_string()))?;
+            Ok(text.as_bytes().to_vec())
+        }
+        PayloadMode::Hex => parse_hex(text),
+    }
+}
+
+/// The JSON text pretty-printed (two-space indent), or why it is not JSON.
+pub fn pretty_json(text: &str) -> Result<String, PublishError> {
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|error| PublishError::InvalidJson(error.to_string()))?;
+    serde_json::to_string_pretty(&value)
+        .map_err(|error| PublishError::InvalidJson(error.to_string()))
+}
+
+/// Parses hex digits; whitespace separates nothing and is ignored.
+pub fn parse_hex(text: &str) -> Result<Vec<u8>, PublishError> {
+    let mut digits = Vec::with_capacity(text.len());
+    for (index, character) in text.chars().enumerate() {
+        if character.is_whitespace() {
+            continue;
+        }
+        let Some(digit) = character.to_digit(16) else {
+            return Err(PublishError::InvalidHex {
+                character,
+                position: index + 1,
+            });
+        };
+        // to_digit(16) is below 16, so it fits a byte.
+        digits.push(digit as u8);
+    }
+    if digits.len() % 2 != 0 {
+        return Err(PublishError::OddHexDigits(digits.len()));
+    }
+    Ok(digits
+        .chunks_exact(2)
+        .map(|pair| (pair[0] << 4) | pair[1])
+        .collect())
+}
+
+/// Bytes as lowercase hex pairs separated by spaces.
+pub fn to_hex(bytes: &[u8]) -> String {
+    let mut text = String::with_capacity(bytes.len() * 3);
+    for (index, byte) in bytes.iter().enumerate() {
+        if index > 0 {
+            text.push(' ');
+        }
+        text.push_str(&format!("{byte:02x}"));
+    }
+    text
+}
+
+/// One message to publish, before the gate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishRequest {
+    /// Concrete topic (no wildcards).
+    pub topic: String,
+    /// Payload bytes.
+    pub payload: Vec<u8>,
+    pub qos: Qos,
+    /// Ask the broker to keep it as the topic's retained message.
+    pub retain: bool,
+}
+
+impl PublishRequest {
+    /// Checks the topic name.
+    pub fn validate(&self) -> Result<(), PublishError> {
+        validate_topic_name(&self.topic)?;
+        Ok(())
+    }
+}
+
+/// What kind of write a message is (the read-only switch refuses all of them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum WriteKind {
+    /// A message the user composed (panel, template, Influx builder, CLI `publish`).
+    Publish,
+    /// An empty retained message that deletes a topic's retained message.
+    ClearRetained,
+    /// A SWOP request on `CONTROLS/…` (setpoints and schedules).
+    Setpoint,
+}
+
+impl WriteKind {
+    /// Lower-case words for messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            WriteKind::Publish => "publishing",
+            WriteKind::ClearRetained => "clearing retained messages",
+            WriteKind::Setpoint => "writing setpoints",
+        }
+    }
+}
+
+/// Why the gate refused a write.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WriteError {
+    /// The profile is read-only.
+    #[error(
+        "The profile \"{profile}\" is read-only: {} is switched off. Turn off \"Read-only\" in the profile editor to write.",
+        kind.describe()
+    )]
+    ReadOnly {
+        /// Profile name.
+        profile: String,
+        /// What was attempted.
+        kind: WriteKind,
+    },
+    /// The request itself is invalid.
+    #[error("{0}")]
+    Invalid(#[from] PublishError),
+    /// A clear that is not an empty retained message (a programming error the gate catches).
+    #[error("Clearing a retained message must publish an empty payload with retain set.")]
+    NotAClear,
+}
+
+/// A write the gate allowed, numbered; only [`Publisher::authorize`] makes one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorizedPublish {
+    id: PublishId,
+    kind: WriteKind,
+    request: PublishRequest,
+}
+
+impl AuthorizedPublish {
+    /// Its number (the worker reports outcomes by it).
+    pub fn id(&self) -> PublishId {
+        self.id
+    }
+
+    /// What kind of write it is.
+    pub fn kind(&self) -> WriteKind {
+        self.kind
+    }
+
+    /// The message.
+    pub fn request(&self) -> &PublishRequest {
+        &self.request
+    }
+
+    /// Number and message, for the network layer.
+    pub fn into_parts(self) -> (PublishId, PublishRequest) {
+        (self.id, self.request)
+    }
+}
+
+/// What became of a publish.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case", tag = "state", content = "detail")]
+pub enum PublishOutcome {
+    /// Handed to the network layer; nothing heard yet.
+    Requested,
+    /// QoS 0: written to the connection (the broker does not acknowledge QoS 0).
+    Sent,
+    /// QoS 1: the broker's PUBACK arrived.
+    Acknowledged,
+    /// QoS 2: the broker's PUBCOMP arrived.
+    Completed,
+    /// The network layer could not send it (not connected, too big, queue full…).
+    NotSent(String),
+    /// No acknowledgement within the timeout.
+    TimedOut,
+}
+
+impl PublishOutcome {
+    /// True once nothing more will happen to it.
+    pub fn is_final(&self) -> bool {
+        !matches!(self, PublishOutcome::Requested)
+    }
+
+    /// True when the broker took it (or, for QoS 0, it was written).
+    pub fn is_success(&self) -> bool {
+        matches!(
+            self,
+            PublishOutcome::Sent | PublishOutcome::Acknowledged | PublishOutcome::Completed
+        )
+    }
+
+    /// A short text for lists and the command line.
+    pub fn label(&self) -> String {
+        match self {
+            PublishOutcome::Requested => "waiting for the broker".to_owned(),
+            PublishOutcome::Sent => "sent (QoS 0, not acknowledged)".to_owned(),
+            PublishOutcome::Acknowledged => "acknowledged (PUBACK)".to_owned(),
+            PublishOutcome::Completed => "completed (PUBCOMP)".to_owned(),
+            PublishOutcome::NotSent(reason) => format!("not sent: {reason}"),
+            PublishOutcome::TimedOut => "no acknowledgement from the broker (timeout)".to_owned(),
+        }
+    }
+}
+
+/// One message the app sent, for the history list (re-sendable).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentMessage {
+    pub id: PublishId,
+    pub kind: WriteKind,
+    pub request: PublishRequest,
+    pub sent_at_nanos: Nanos,
+    pub outcome: PublishOutcome,
+}
+
+/// Who is writing where: written into every audit line.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct WriteContext {
+    /// Profile name.
+    pub profile: String,
+    /// `host:port` of the broker.
+    pub broker: String,
+    /// The profile's read-only switch.
+    pub read_only: bool,
+}
+
+/// The gate for every outgoing message (see the module docs).
+#[derive(Debug)]
+pub struct Publisher {
+    context: WriteContext,
+    audit: Option<AuditLog>,
+    next_id: PublishId,
+    ack_timeout_nanos: Nanos,
+    /// Newest last; bounded by [`SENT_HISTORY_LEN`].
+    sent: VecDeque<SentMessage>,
+    /// Problems writing the audit log, to show once.
+    audit_problem: Option<String>,
+}
+
+impl Publisher {
+    /// A gate for `context`, appending to `audit` if given.
+    pub fn new(context: WriteContext, audit: Option<AuditLog>) -> Self {
+        Self {
+            context,
+            audit,
+            next_id: 1,
+            ack_timeout_nanos: DEFAULT_ACK_TIMEOUT_NANOS,
+            sent: VecDeque::new(),
+            audit_problem: None,
+        }
+    }
+
+    /// Changes how long an acknowledgement may take.
+    pub fn with_ack_timeout_nanos(mut self, timeout_nanos: Nanos) -> Self {
+        self.ack_timeout_nanos = timeout_nanos.max(1);
+        self
+    }
+
+    /// Who is writing where.
+    pub fn context(&self) -> &WriteContext {
+        &self.context
+    }
+
+    /// Changes the profile/broker/read-only switch (a new connection, or the editor toggled it).
+    pub fn set_context(&mut self, context: WriteContext) {
+        self.context = context;
+    }
+
+    /// True when every write is refused.
+    pub fn read_only(&self) -> bool {
+        self.context.read_only
+    }
+
+    /// The audit log, if any.
+    pub fn audit(&self) -> Option<&AuditLog> {
+        self.audit.as_ref()
+    }
+
+    /// A problem writing the audit log since the last call (taken, so it is shown once).
+    pub fn take_audit_problem(&mut self) -> Option<String> {
+        self.audit_problem.take()
+    }
+
+    /// The gate: refuses every write of a read-only profile and invalid requests; otherwise
+    /// numbers the message, records it as requested (history and audit log) and returns it for
+    /// the network layer.
+    pub fn authorize(
+        &mut self,
+        request: PublishRequest,
+        kind: WriteKind,
+        now_nanos: Nanos,
+    ) -> Result<AuthorizedPublish, WriteError> {
+        if self.context.read_only {
+            return Err(WriteError::ReadOnly {
+                profile: self.context.profile.clone(),
+                kind,
+            });
+        }
+        request.validate()?;
+        if kind == WriteKind::ClearRetained && (!request.payload.is_empty() || !request.retain) {
+            return Err(WriteError::NotAClear);
+        }
+        let id = self.next_id;
+        self.next_id += 1;
+        let sent = SentMessage {
+            id,
+            kind,
+            request: request.clone(),
+            sent_at_nanos: now_nanos,
+            outcome: PublishOutcome::Requested,
+        };
+        self.write_audit(&sent, now_nanos);
+        self.sent.push_back(sent);
+        while self.sent.len() > SENT_HISTORY_LEN {
+            self.sent.pop_front();
+        }
+        Ok(AuthorizedPublish { id, kind, request })
+    }
+
+    /// Records what the network layer reported for `id`. Only the first final outcome counts.
+    pub fn record_outcome(&mut self, id: PublishId, outcome: PublishOutcome, now_nanos: Nanos) {
+        let Some(index) = self.sent.iter().position(|sent| sent.id == id) else {
+            return;
+        };
+        if self.sent[index].outcome.is_final() || !outcome.is_final() {
+            return;
+        }
+        self.sent[index].outcome = outcome;
+        let sent = self.sent[index].clone();
+        self.write_audit(&sent, now_nanos);
+    }
+
+    /// Marks publishes that waited longer than the timeout as timed out; returns their ids.
+    pub fn expire(&mut self, now_nanos: Nanos) -> Vec<PublishId> {
+        let expired: Vec<PublishId> = self
+            .sent
+            .iter()
+            .filter(|sent| {
+                !sent.outcome.is_final()
+                    && now_nanos.saturating_sub(sent.sent_at_nanos) >= self.ack_timeout_nanos
+            })
+            .map(|sent| sent.id)
+            .collect();
+        for &id in &expired {
+            self.record_outcome(id, PublishOutcome::TimedOut, now_nanos);
+        }
+        expired
+    }
+
+    /// True while some publish waits for its outcome.
+    pub fn waiting(&self) -> bool {
+        self.sent.iter().any(|sent| !sent.outcome.is_final())
+    }
+
+    /// The outcome of `id`, if still in the history.
+    pub fn outcome(&self, id: PublishId) -> Option<&PublishOutcome> {
+        self.sent
+            .iter()
+            .find(|sent| sent.id == id)
+            .map(|sent| &sent.outcome)
+    }
+
+    /// Sent messages, newest first.
+    pub fn sent_newest_first(&self) -> impl Iterator<Item = &SentMessage> {
+        self.sent.iter().rev()
+    }
+
+    fn write_audit(&mut self, sent: &SentMessage, now_nanos: Nanos) {
+        let Some(audit) = &mut self.audit else {
+            return;
+        };
+        let entry = AuditEntry::new(&self.context, sent, now_nanos);
+        if let Err(error) = audit.append(&entry) {
+            tracing::warn!("audit log: {error}");
+            self.audit_problem = Some(error.to_string());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(topic: &str) -> PublishRequest {
+        PublishRequest {
+            topic: topic.to_owned(),
+            payload: b"1".to_vec(),
+            qos: Qos::AtLeastOnce,
+            retain: false,
+        }
+    }
+
+    fn publisher(read_only: bool) -> Publisher {
+        Publisher::new(
+            WriteContext {
+                profile: "p".to_owned(),
+                broker: "h:1".to_owned(),
+                read_only,
+            },
+            None,
+        )
+    }
+
+    #[test]
+    fn hex_payloads_ignore_spaces_and_report_bad_digits_with_their_position() {
+        assert_eq!(parse_hex("de ad\nBE ef"), Ok(vec![0xde, 0xad, 0xbe, 0xef]));
+        assert_eq!(
+            parse_hex("0g"),
+            Err(PublishError::InvalidHex {
+                character: 'g',
+                position: 2
+            })
+        );
+        assert_eq!(parse_hex("abc"), Err(PublishError::OddHexDigits(3)));
+        assert_eq!(to_hex(&[0, 255, 16]), "00 ff 10");
+    }
+
+    #[test]
+    fn json_mode_refuses_invalid_json_and_pretty_prints_valid_json() {
+        assert!(matches!(
+            payload_bytes(PayloadMode::Json, "{\"a\":"),
+            Err(PublishError::InvalidJson(_))
+        ));
+        assert_eq!(
+            payload_bytes(PayloadMode::Json, "{\"a\":1}"),
+            Ok(b"{\"a\":1}".to_vec())
+        );
+        assert_eq!(
+            pretty_json("{\"a\":[1]}"),
+            Ok("{\n  \"a\": [\n    1\n  ]\n}".to_owned())
+        );
+        assert_eq!(
+            payload_bytes(PayloadMode::Text, "é"),
+            Ok("é".as_bytes().to_vec())
+        );
+    }
+
+    #[test]
+    fn a_read_only_profile_refuses_every_kind_of_write() {
+        let mut gate = publisher(true);
+        for kind in [
+            WriteKind::Publish,
+            WriteKind::ClearRetained,
+            WriteKind::Setpoint,
+        ] {
+            let mut message = request("a/b");
+            if kind == WriteKind::ClearRetained {
+                message.payload.clear();
+                message.retain = true;
+            }
+            let refused = gate.authorize(message, kind, 0);
+            assert_eq!(
+                refused,
+                Err(WriteError::ReadOnly {
+                    profile: "p".to_owned(),
+                    kind
+                })
+            );
+        }
+        assert_eq!(gate.sent_newest_first().count(), 0, "nothing was recorded");
+    }
+
+    #[test]
+    fn wildcard_topics_and_non_empty_clears_are_refused() {
+        let mut gate = publisher(false);
+        assert!(matches!(
+            gate.authorize(request("a/#"), WriteKind::Publish, 0),
+            Err(WriteError::Invalid(PublishError::Topic(_)))
+        ));
+        let mut clear = request("a");
+        clear.retain = true;
+        assert_eq!(
+            gate.authorize(clear, WriteKind::ClearRetained, 0),
+            Err(WriteError::NotAClear)
+        );
+    }
+
+    #[test]
+    fn outcomes_are_recorded_once_and_silence_times_out() {
+        let mut gate = publisher(false).with_ack_timeout_nanos(100);
+        let first = gate.authorize(request("a"), WriteKind::Publish, 0).unwrap();
+        let second = gate.authorize(request("b"), WriteKind::Publish, 0).unwrap();
+        assert_ne!(first.id(), second.id());
+        gate.record_outcome(first.id(), PublishOutcome::Acknowledged, 10);
+        gate.record_outcome(first.id(), PublishOutcome::TimedOut, 20);
+        assert_eq!(
+            gate.outcome(first.id()),
+            Some(&PublishOutcome::Acknowledged)
+        );
+        assert!(gate.waiting());
+        assert_eq!(gate.expire(99), Vec::<PublishId>::new());
+        assert_eq!(gate.expire(100), vec![second.id()]);
+        assert_eq!(gate.outcome(second.id()), Some(&PublishOutcome::TimedOut));
+        assert!(!gate.waiting());
+        let newest: Vec<_> = gate.sent_newest_first().map(|sent| sent.id).collect();
+        assert_eq!(newest, [second.id(), first.id()]);
+    }
+
+    #[test]
+    fn the_history_is_bounded() {
+        let mut gate = publisher(false);
+        for _ in 0..(SENT_HISTORY_LEN + 5) {
+            gate.authorize(request("a"), WriteKind::Publish, 0).unwrap();
+        }
+        assert_eq!(gate.sent_newest_first().count(), SENT_HISTORY_LEN);
+    }
+}
