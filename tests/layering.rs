@@ -1,45 +1,395 @@
-//! Enforces the one-way layering: `src/model` uses no UI, async runtime or MQTT client crate, and
-//! no higher layer of this crate; `src/mqtt` uses no UI crate. Scans the source text with comments
-//! and string literals blanked out, so documentation may still mention the forbidden names.
+//! Enforces the layering ARCHITECTURE.md draws:
+//!
+//! ```text
+//! model (rooms, see below) <- mqtt <- session <- { app, commands }      ui <- app      cli -> commands' arguments
+//! ```
+//!
+//! Each layer may use only the crates and the modules of this crate its table row allows, and
+//! inside `src/model` each room (a folder) only the rooms its `mod.rs` names on its
+//! `Depends on:` line. Scans the source text with comments and string literals blanked out, so
+//! documentation may still mention the forbidden names.
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-/// Crates the data model must not use.
-const MODEL_FORBIDDEN_CRATES: &[&str] = &[
-    "egui",
-    "eframe",
-    "egui_plot",
-    "egui_kittest",
-    "tokio",
-    "rumqttc",
-    "rumqttd",
+/// UI crates: only `ui` and `app` draw.
+const UI_CRATES: &[&str] = &["egui", "eframe", "egui_plot", "egui_kittest"];
+/// The crates that make a thread talk to a broker.
+const NETWORK_CRATES: &[&str] = &["tokio", "rumqttc", "rumqttd"];
+/// Every top-level module of the crate.
+const ALL_MODULES: &[&str] = &[
+    "app", "cli", "commands", "demo", "model", "mqtt", "process", "secrets", "session", "ui",
 ];
-/// Layers of this crate above the model.
-const MODEL_FORBIDDEN_MODULES: &[&str] = &["ui", "app", "mqtt", "demo"];
-/// Crates the MQTT worker must not use.
-const MQTT_FORBIDDEN_CRATES: &[&str] = &["egui", "eframe", "egui_plot", "egui_kittest"];
-/// Layers of this crate the MQTT worker must not use.
-const MQTT_FORBIDDEN_MODULES: &[&str] = &["ui", "app"];
+
+/// One layer: a folder or file under `src/`, the crates it must not use and the modules of this
+/// crate it may use (every other top-level module is forbidden).
+struct Layer {
+    path: &'static str,
+    forbidden_crates: &'static [&'static str],
+    allowed_modules: &'static [&'static str],
+}
+
+const LAYERS: &[Layer] = &[
+    Layer {
+        path: "src/model",
+        forbidden_crates: &[
+            "egui",
+            "eframe",
+            "egui_plot",
+            "egui_kittest",
+            "tokio",
+            "rumqttc",
+            "rumqttd",
+        ],
+        allowed_modules: &["model"],
+    },
+    Layer {
+        path: "src/process.rs",
+        forbidden_crates: &[
+            "egui",
+            "eframe",
+            "egui_plot",
+            "egui_kittest",
+            "tokio",
+            "rumqttc",
+            "rumqttd",
+        ],
+        allowed_modules: &[],
+    },
+    Layer {
+        path: "src/mqtt",
+        forbidden_crates: UI_CRATES,
+        allowed_modules: &["model", "mqtt"],
+    },
+    Layer {
+        path: "src/session",
+        forbidden_crates: UI_CRATES,
+        allowed_modules: &["model", "mqtt", "process", "session"],
+    },
+    Layer {
+        path: "src/ui",
+        forbidden_crates: &["eframe", "tokio", "rumqttc", "rumqttd"],
+        allowed_modules: &["model", "ui"],
+    },
+    Layer {
+        path: "src/commands",
+        forbidden_crates: UI_CRATES,
+        allowed_modules: &[
+            "commands", "demo", "model", "mqtt", "process", "secrets", "session",
+        ],
+    },
+    Layer {
+        path: "src/app",
+        forbidden_crates: NETWORK_CRATES,
+        allowed_modules: &[
+            "app", "demo", "model", "mqtt", "process", "secrets", "session", "ui",
+        ],
+    },
+    Layer {
+        path: "src/cli.rs",
+        forbidden_crates: &[
+            "egui",
+            "eframe",
+            "egui_plot",
+            "egui_kittest",
+            "tokio",
+            "rumqttc",
+            "rumqttd",
+        ],
+        allowed_modules: &["cli", "commands", "model"],
+    },
+    Layer {
+        path: "src/demo",
+        forbidden_crates: UI_CRATES,
+        allowed_modules: &["demo", "model"],
+    },
+];
+
+/// Only the session layer owns a worker: the window and the commands hold `session::Connection`.
+const WORKER_OWNERS: &[&str] = &["WorkerHandle", "ConnectParams", "Inbox", "WorkerCommand"];
 
 #[test]
-fn model_uses_no_ui_runtime_or_mqtt_crate() {
-    let violations = layer_violations("src/model", MODEL_FORBIDDEN_CRATES, MODEL_FORBIDDEN_MODULES);
+fn every_layer_uses_only_what_its_row_allows() {
+    let mut violations = Vec::new();
+    for layer in LAYERS {
+        let forbidden_modules: Vec<&str> = ALL_MODULES
+            .iter()
+            .copied()
+            .filter(|module| !layer.allowed_modules.contains(module))
+            .collect();
+        violations.extend(layer_violations(
+            layer.path,
+            layer.forbidden_crates,
+            &forbidden_modules,
+        ));
+    }
     assert!(
         violations.is_empty(),
-        "src/model must stay UI- and network-free:\n{}",
+        "layering broken (see ARCHITECTURE.md):\n{}",
         violations.join("\n")
     );
 }
 
 #[test]
-fn mqtt_worker_uses_no_ui_crate() {
-    let violations = layer_violations("src/mqtt", MQTT_FORBIDDEN_CRATES, MQTT_FORBIDDEN_MODULES);
+fn every_top_level_module_has_a_layer() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut modules: Vec<String> = fs::read_dir(&root)
+        .expect("src")
+        .filter_map(|entry| {
+            let path = entry.ok()?.path();
+            let name = path.file_stem()?.to_str()?.to_owned();
+            (path.is_dir() || path.extension().is_some_and(|e| e == "rs")).then_some(name)
+        })
+        .filter(|name| !["lib", "main"].contains(&name.as_str()))
+        .collect();
+    modules.sort();
+    modules.dedup();
+    let known: Vec<String> = ALL_MODULES.iter().map(|m| (*m).to_owned()).collect();
+    assert_eq!(
+        modules, known,
+        "a new top-level module needs a row in LAYERS"
+    );
+}
+
+#[test]
+fn only_the_session_layer_owns_a_worker() {
+    let mut violations = Vec::new();
+    for dir in ["src/app", "src/commands", "src/ui"] {
+        for file in rust_files(dir) {
+            let code = blank_comments_and_strings(&read(&file));
+            for (index, line) in code.lines().enumerate() {
+                for (_, identifier) in identifier_tokens(line) {
+                    if WORKER_OWNERS.contains(&identifier) {
+                        violations.push(format!(
+                            "{}:{}: names {identifier}",
+                            file.display(),
+                            index + 1
+                        ));
+                    }
+                }
+            }
+        }
+    }
     assert!(
         violations.is_empty(),
-        "src/mqtt must not depend on the UI:\n{}",
+        "hold a session::Connection instead:\n{}",
         violations.join("\n")
     );
+}
+
+#[test]
+fn each_model_room_uses_only_the_rooms_its_mod_rs_names() {
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/model");
+    let mut rooms = Vec::new();
+    let mut foundations = Vec::new();
+    for entry in fs::read_dir(&model).expect("src/model") {
+        let path = entry.expect("entry").path();
+        let name = path
+            .file_stem()
+            .and_then(|n| n.to_str())
+            .expect("name")
+            .to_owned();
+        if path.is_dir() {
+            rooms.push(name);
+        } else if name != "mod" {
+            foundations.push(name);
+        }
+    }
+    assert!(rooms.len() >= 6, "the model's rooms: {rooms:?}");
+    let everything: Vec<&str> = rooms
+        .iter()
+        .chain(&foundations)
+        .map(String::as_str)
+        .collect();
+    let mut violations = Vec::new();
+    for room in &rooms {
+        let allowed = declared_dependencies(&model.join(room).join("mod.rs"));
+        for name in &allowed {
+            assert!(
+                everything.contains(&name.as_str()),
+                "src/model/{room}/mod.rs names `{name}`, which is not a part of the model"
+            );
+        }
+        for file in rust_files(&format!("src/model/{room}")) {
+            let code = blank_comments_and_strings(&read(&file));
+            for used in model_parts_used(&code, &everything) {
+                if used != *room && !allowed.contains(&used) {
+                    violations.push(format!("{}: uses model::{used}", file.display()));
+                }
+            }
+        }
+    }
+    for foundation in &foundations {
+        let file = model.join(format!("{foundation}.rs"));
+        let code = blank_comments_and_strings(&read(&file));
+        for used in model_parts_used(&code, &everything) {
+            violations.push(format!("{}: uses model::{used}", file.display()));
+        }
+    }
+    violations.sort();
+    violations.dedup();
+    assert!(
+        violations.is_empty(),
+        "a model room used a room its mod.rs does not allow:\n{}",
+        violations.join("\n")
+    );
+}
+
+#[test]
+fn the_model_rooms_form_no_cycle() {
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/model");
+    let mut graph: Vec<(String, BTreeSet<String>)> = Vec::new();
+    for entry in fs::read_dir(&model).expect("src/model") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            let room = path.file_name().and_then(|n| n.to_str()).expect("name");
+            graph.push((room.to_owned(), declared_dependencies(&path.join("mod.rs"))));
+        }
+    }
+    // Peel off rooms whose dependencies are all peeled; anything left is in a cycle.
+    let mut done: BTreeSet<String> = ["time", "heap"].iter().map(|s| (*s).to_owned()).collect();
+    loop {
+        let ready: Vec<String> = graph
+            .iter()
+            .filter(|(room, deps)| !done.contains(room) && deps.iter().all(|d| done.contains(d)))
+            .map(|(room, _)| room.clone())
+            .collect();
+        if ready.is_empty() {
+            break;
+        }
+        done.extend(ready);
+    }
+    let stuck: Vec<&String> = graph
+        .iter()
+        .map(|(room, _)| room)
+        .filter(|room| !done.contains(*room))
+        .collect();
+    assert!(stuck.is_empty(), "rooms in a dependency cycle: {stuck:?}");
+}
+
+#[test]
+fn the_room_scanner_reads_paths_groups_and_super() {
+    let code = blank_comments_and_strings(
+        "use crate::model::store::Store;\nuse crate::model::{topic::tree, decode};\n// crate::model::config\nuse super::write::x;\nlet s = \"crate::model::config\";\n",
+    );
+    let parts = ["store", "topic", "decode", "config", "write"];
+    assert_eq!(
+        model_parts_used(&code, &parts),
+        ["store", "topic", "decode", "write"]
+    );
+    let declared = declaration_line("//! text\n//!\n//! Depends on: time, heap, topic.\n");
+    assert_eq!(declared, ["time", "heap", "topic"]);
+}
+
+/// The rooms named on a room's `//! Depends on: a, b, c.` line.
+fn declared_dependencies(mod_rs: &Path) -> BTreeSet<String> {
+    let text = read(mod_rs);
+    let declared = declaration_line(&text);
+    assert!(
+        !declared.is_empty() || text.contains("Depends on: nothing"),
+        "{} must say what the room may use on a `//! Depends on:` line",
+        mod_rs.display()
+    );
+    declared.into_iter().collect()
+}
+
+fn declaration_line(text: &str) -> Vec<String> {
+    text.lines()
+        .find_map(|line| line.trim_start().strip_prefix("//! Depends on:"))
+        .map(|list| {
+            list.trim()
+                .trim_end_matches('.')
+                .split(',')
+                .map(|name| name.trim().to_owned())
+                .filter(|name| !name.is_empty() && name != "nothing")
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Parts of the model (`crate::model::<part>`, `crate::model::{<part>, …}`, `super::<part>`)
+/// named in `code`, in order of first appearance.
+fn model_parts_used(code: &str, parts: &[&str]) -> Vec<String> {
+    let mut used: Vec<String> = Vec::new();
+    let mut note = |name: &str| {
+        if parts.contains(&name) && !used.iter().any(|u| u == name) {
+            used.push(name.to_owned());
+        }
+    };
+    for prefix in ["crate::model::", "super::"] {
+        let mut rest = code;
+        while let Some(position) = rest.find(prefix) {
+            let preceded = code.len() - rest.len() + position;
+            let after = &rest[position + prefix.len()..];
+            let is_path_start = preceded == 0
+                || !code[..preceded].ends_with(|c: char| is_identifier_char(c) || c == ':');
+            if is_path_start {
+                if let Some(group) = after.strip_prefix('{') {
+                    for item in top_level_items(group) {
+                        note(&item);
+                    }
+                } else {
+                    let word: String = after
+                        .chars()
+                        .take_while(|&c| is_identifier_char(c))
+                        .collect();
+                    note(&word);
+                }
+            }
+            rest = after;
+        }
+    }
+    used
+}
+
+/// The first identifier of each top-level item of a `{ … }` group (the text after `{`).
+fn top_level_items(group: &str) -> Vec<String> {
+    let mut items = Vec::new();
+    let mut depth = 0;
+    let mut item_starts = true;
+    for (offset, character) in group.char_indices() {
+        match character {
+            '{' => depth += 1,
+            '}' if depth == 0 => break,
+            '}' => depth -= 1,
+            ',' if depth == 0 => item_starts = true,
+            c if c.is_whitespace() => {}
+            _ if item_starts && depth == 0 => {
+                item_starts = false;
+                items.push(
+                    group[offset..]
+                        .chars()
+                        .take_while(|&c| is_identifier_char(c))
+                        .collect(),
+                );
+            }
+            _ => {}
+        }
+    }
+    items
+}
+
+fn read(path: &Path) -> String {
+    fs::read_to_string(path)
+        .unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()))
+}
+
+/// Every `.rs` file at `path` (a folder, searched recursively, or one file) under the crate.
+fn rust_files(path: &str) -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+    let mut files = Vec::new();
+    if root.is_file() {
+        files.push(root.clone());
+    } else {
+        collect_rust_files(&root, &mut files);
+    }
+    assert!(
+        !files.is_empty(),
+        "no Rust files found at {}",
+        root.display()
+    );
+    files
 }
 
 #[test]
@@ -64,27 +414,19 @@ fn the_scanner_finds_uses_and_ignores_comments_and_strings() {
         };
     "##;
     let code = blank_comments_and_strings(source);
-    let crates = forbidden_paths(&code, MODEL_FORBIDDEN_CRATES, MODEL_FORBIDDEN_MODULES);
+    let model = &LAYERS[0];
+    let modules = ["ui", "app", "mqtt", "demo"];
+    let crates = forbidden_paths(&code, model.forbidden_crates, &modules);
     assert_eq!(crates, ["tokio", "egui_plot", "crate::ui"]);
-    let grouped = grouped_crate_imports(&code, MODEL_FORBIDDEN_MODULES);
+    let grouped = grouped_crate_imports(&code, &modules);
     assert_eq!(grouped, ["crate::mqtt", "crate::app"]);
 }
 
-/// `file:line: name` for every forbidden path used under `dir`.
-fn layer_violations(dir: &str, crates: &[&str], modules: &[&str]) -> Vec<String> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
-    let mut files = Vec::new();
-    collect_rust_files(&root, &mut files);
-    assert!(
-        !files.is_empty(),
-        "no Rust files found under {}",
-        root.display()
-    );
+/// `file:line: name` for every forbidden path used under `path`.
+fn layer_violations(path: &str, crates: &[&str], modules: &[&str]) -> Vec<String> {
     let mut violations = Vec::new();
-    for file in files {
-        let source = fs::read_to_string(&file)
-            .unwrap_or_else(|error| panic!("cannot read {}: {error}", file.display()));
-        let code = blank_comments_and_strings(&source);
+    for file in rust_files(path) {
+        let code = blank_comments_and_strings(&read(&file));
         for (line_index, line) in code.lines().enumerate() {
             for name in forbidden_paths(line, crates, modules) {
                 violations.push(format!(

@@ -7,7 +7,6 @@ use std::time::Duration;
 use crate::model::config::profile::Profile;
 use crate::model::time::now_nanos;
 use crate::model::write::publish::PublishOutcome;
-use crate::mqtt::WorkerCommand;
 use crate::ui::UiAction;
 
 use super::TopicScopeApp;
@@ -80,9 +79,7 @@ impl TopicScopeApp {
         let mut failed = Vec::new();
         for authorized in outgoing {
             let id = authorized.id();
-            let sent = connection.is_some_and(|connection| {
-                connection.send(WorkerCommand::PublishAuthorized(authorized))
-            });
+            let sent = connection.is_some_and(|connection| connection.publish(authorized));
             if !sent {
                 let reason = if connection.is_some() {
                     "the connection's command queue is full; try again"

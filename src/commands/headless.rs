@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use crate::model::config::profile::Profile;
 use crate::model::config::secret::{NoSecrets, password_from_env};
+use crate::model::config::secret::{PasswordNeed, resolve_password};
 use crate::model::config::settings::{Settings, mib_to_bytes};
 use crate::model::config::url::{UrlProfileError, profile_from_url};
 use crate::model::decode::payload::{PayloadFormat, ValueKey};
@@ -21,7 +22,6 @@ use crate::model::time::{Nanos, now_nanos};
 use crate::model::topic::qos::Qos;
 use crate::model::topic::tree::NodeId;
 use crate::mqtt::ConnectionState;
-use crate::session::password::{PasswordNeed, resolve_password};
 use crate::session::wake::WakeSignal;
 use crate::session::{ConnectOptions, Connection, ConnectionError, PUMP_BATCH, Session, Source};
 

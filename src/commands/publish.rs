@@ -12,6 +12,7 @@ use std::time::Duration;
 use crate::model::config::profile::{Profile, Subscription};
 use crate::model::config::profile_store::{ProfileStore, default_config_dir};
 use crate::model::config::secret::password_from_env;
+use crate::model::config::secret::{PasswordNeed, resolve_password};
 use crate::model::config::url::url_to_profile;
 use crate::model::decode::message::Message;
 use crate::model::time::now_nanos;
@@ -21,9 +22,7 @@ use crate::model::write::publish::{
     AuthorizedPublish, PublishOutcome, PublishRequest, Publisher, WriteContext, WriteError,
     WriteKind,
 };
-use crate::mqtt::WorkerCommand;
 use crate::mqtt::options::broker_label;
-use crate::session::password::{PasswordNeed, resolve_password};
 use crate::session::{ConnectOptions, Connection};
 
 /// Exit code: the write was refused because the profile is read-only.
@@ -209,10 +208,7 @@ impl Writer {
     /// Sends an authorized publish and waits for its outcome (or the gate's timeout).
     pub fn send(&self, publisher: &mut Publisher, authorized: AuthorizedPublish) -> PublishOutcome {
         let id = authorized.id();
-        if !self
-            .connection
-            .send(WorkerCommand::PublishAuthorized(authorized))
-        {
+        if !self.connection.publish(authorized) {
             let outcome = PublishOutcome::NotSent("the connection thread is not running".into());
             publisher.record_outcome(id, outcome.clone(), now_nanos());
             return outcome;

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::model::config::profile::Profile;
 use crate::model::time::now_nanos;
+use crate::model::write::publish::AuthorizedPublish;
 use crate::mqtt::inbox::Waker;
 use crate::mqtt::outcomes::PublishReports;
 use crate::mqtt::status::describe;
@@ -162,6 +163,13 @@ impl Connection {
         self.worker
             .as_ref()
             .is_some_and(|worker| !self.stopping && worker.send(command))
+    }
+
+    /// Hands a publish the write gate allowed to the worker; its outcome arrives in
+    /// [`Connection::publish_reports`]. False if the worker is gone, stopping or its queue is
+    /// full (the caller records it as not sent).
+    pub fn publish(&self, authorized: AuthorizedPublish) -> bool {
+        self.send(WorkerCommand::PublishAuthorized(authorized))
     }
 
     /// Asks the worker to disconnect cleanly; messages it already received stay in the inbox.

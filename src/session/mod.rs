@@ -11,7 +11,6 @@
 
 pub mod connection;
 pub mod governor;
-pub mod password;
 pub mod wake;
 
 use std::time::{Duration, Instant};

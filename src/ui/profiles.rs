@@ -14,7 +14,7 @@ use crate::model::config::profile::{
     Transport, generate_client_id,
 };
 use crate::model::config::profile_store::ProfileStore;
-use crate::model::config::secret::SecretBackend;
+use crate::model::config::secret::{PasswordNeed, SecretBackend, resolve_password};
 use crate::model::topic::qos::Qos;
 use crate::ui::theme::Palette;
 
@@ -191,33 +191,12 @@ impl ProfilesPanel {
         profile: Profile,
         password: Option<String>,
     ) -> Option<ProfileAction> {
-        if !profile.password_storage.needs_password() {
-            return Some(ProfileAction::Connect {
-                profile,
-                password: None,
-            });
-        }
-        if let Some(password) = password.filter(|p| !p.is_empty()) {
-            return Some(ProfileAction::Connect {
-                profile,
-                password: Some(password),
-            });
-        }
-        let mut reason = None;
-        if profile.password_storage == PasswordStorage::Keychain {
-            match self.secrets.get(&profile.id) {
-                Ok(Some(password)) => {
-                    return Some(ProfileAction::Connect {
-                        profile,
-                        password: Some(password),
-                    });
-                }
-                Ok(None) => {
-                    reason = Some("No password is stored in the keychain for this profile.".into());
-                }
-                Err(error) => reason = Some(error.to_string()),
+        let reason = match resolve_password(&profile, password, &*self.secrets) {
+            PasswordNeed::Known(password) => {
+                return Some(ProfileAction::Connect { profile, password });
             }
-        }
+            PasswordNeed::Ask { reason } => reason,
+        };
         self.prompt = Some(PasswordPrompt {
             profile,
             password: String::new(),
