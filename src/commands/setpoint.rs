@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 use crate::model::time::now_nanos;
 use crate::model::write::publish::WriteKind;
 use crate::model::write::setpoint::{
-    ComposedWrite, DEFAULT_PRIORITY, RequestState, SetpointDraft, SetpointTracker, TrackedRequest,
-    ValueKind, describe_errors, new_reference,
+    ComposedWrite, DEFAULT_PRIORITY, SetpointDraft, ValueKind, describe_errors, new_reference,
 };
+use crate::model::write::setpoint_tracker::{RequestState, SetpointTracker, TrackedRequest};
 
 use super::publish::{CommandError, EXIT_FAILED, Target, Writer};
 

@@ -10,9 +10,10 @@ use crate::model::aedifion::datapoints::DatapointId;
 use crate::model::store::Store;
 use crate::model::time::Nanos;
 use crate::model::write::setpoint::{
-    ComposedWrite, DraftField, FieldError, RequestState, ScheduleDraft, ScheduleEntryDraft,
-    ScheduleOperation, SetpointDraft, TrackedRequest, ValueKind, new_reference,
+    ComposedWrite, DraftField, FieldError, ScheduleDraft, ScheduleEntryDraft, ScheduleOperation,
+    SetpointDraft, ValueKind, new_reference,
 };
+use crate::model::write::setpoint_tracker::{RequestState, TrackedRequest};
 
 use super::theme::Palette;
 

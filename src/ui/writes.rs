@@ -13,7 +13,8 @@ use crate::model::write::publish::{
     WriteContext, WriteError, WriteKind,
 };
 use crate::model::write::retained::ClearPlan;
-use crate::model::write::setpoint::{ComposedWrite, SetpointTracker, TrackedRequest};
+use crate::model::write::setpoint::ComposedWrite;
+use crate::model::write::setpoint_tracker::{SetpointTracker, TrackedRequest};
 use crate::model::write::templates::{Expander, Generator, SystemVariables, Template};
 
 use super::audit_view::AuditView;

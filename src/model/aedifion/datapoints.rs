@@ -28,7 +28,8 @@ use crate::model::aedifion::hash_id::{self, DEFAULT_HASH_ID_LENGTH, HASH_ID_LENG
 use crate::model::aedifion::staleness::{self, Activity, Staleness};
 use crate::model::heap::heap_bytes;
 use crate::model::time::Nanos;
-use crate::model::topic::tree::{NodeId, NodeMap, TopicTree};
+use crate::model::topic::node_map::NodeMap;
+use crate::model::topic::tree::{NodeId, TopicTree};
 
 /// Characters kept of one metadata value (tag values may be arbitrarily long).
 const MAX_META_VALUE_CHARS: usize = 2_000;

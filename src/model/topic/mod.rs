@@ -4,7 +4,10 @@
 //!
 //! Depends on: time, heap.
 
+pub mod children;
 pub mod filter;
+pub mod level;
 pub mod natural;
+pub mod node_map;
 pub mod qos;
 pub mod tree;

@@ -3,7 +3,7 @@
 //!
 //! Levels are split on `/`; empty levels are real nodes (`a//b`, `/a`). A node is created before
 //! its children, so a parent's index is always lower than its children's. Children are kept in
-//! natural order, in chunks of at most [`CHUNK_SPLIT_LEN`] so that inserting into a level with a
+//! natural order, in chunks of at most `CHUNK_SPLIT_LEN` so that inserting into a level with a
 //! million children moves a few kilobytes rather than megabytes, and are found by binary search.
 //! Counters are updated along the path to the root: O(depth) per message.
 //!
@@ -11,12 +11,16 @@
 //! expansion flag changed), so a view can cache its flattened rows until then (the tree panel's
 //! `ui::tree_rows`). A message on an existing topic changes counters only.
 
-use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 
 use crate::model::time::Nanos;
+use crate::model::topic::children::{ChildList, InsertPosition};
 use crate::model::topic::natural::natural_cmp;
+
+use crate::model::topic::children::Children;
+use crate::model::topic::level::LevelName;
+use crate::model::topic::node_map::NodeMap;
 
 /// Index of a node in the tree's arena. The root (empty level) is `NodeId::ROOT`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -29,173 +33,6 @@ impl NodeId {
     /// The position in the arena (and in any per-node vector such as `NodeMap`).
     pub fn index(self) -> usize {
         self.0 as usize
-    }
-}
-
-/// A level name: held inline up to [`LevelName::INLINE_BYTES`] bytes (hash ids and most
-/// levels), on the heap beyond. Reads as a `&str` (`Deref`). Saves a heap allocation (32 bytes
-/// or more) per node of a big tree.
-#[derive(Clone, PartialEq, Eq)]
-pub enum LevelName {
-    /// Short names: UTF-8 bytes and their length.
-    Inline {
-        /// Bytes used in `bytes`.
-        len: u8,
-        /// The name's bytes (valid UTF-8 up to `len`), zero-padded.
-        bytes: [u8; LevelName::INLINE_BYTES],
-    },
-    /// Longer names.
-    Heap(Box<str>),
-}
-
-impl LevelName {
-    /// Longest name held inline (keeps the type at 24 bytes).
-    pub const INLINE_BYTES: usize = 22;
-
-    /// The name as text.
-    pub fn as_str(&self) -> &str {
-        match self {
-            // Only ever built from a `&str` cut at its end, so this is valid UTF-8.
-            LevelName::Inline { len, bytes } => {
-                std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default()
-            }
-            LevelName::Heap(name) => name,
-        }
-    }
-
-    /// Heap bytes the name occupies (0 when inline), as the allocator counts them.
-    pub fn heap_bytes(&self) -> usize {
-        match self {
-            LevelName::Inline { .. } => 0,
-            LevelName::Heap(name) => crate::model::heap::heap_bytes(name.len()),
-        }
-    }
-}
-
-impl From<&str> for LevelName {
-    fn from(name: &str) -> Self {
-        if name.len() > Self::INLINE_BYTES {
-            return LevelName::Heap(name.into());
-        }
-        let mut bytes = [0; Self::INLINE_BYTES];
-        bytes[..name.len()].copy_from_slice(name.as_bytes());
-        LevelName::Inline {
-            // At most INLINE_BYTES (checked above), so it fits.
-            len: name.len() as u8,
-            bytes,
-        }
-    }
-}
-
-impl std::ops::Deref for LevelName {
-    type Target = str;
-
-    fn deref(&self) -> &str {
-        self.as_str()
-    }
-}
-
-impl std::fmt::Debug for LevelName {
-    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Debug::fmt(self.as_str(), formatter)
-    }
-}
-
-impl std::fmt::Display for LevelName {
-    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter.write_str(self.as_str())
-    }
-}
-
-/// A value for some nodes, in a vector indexed by node id (grown to the highest id given a
-/// value). Costs `size_of::<Option<T>>()` per node up to that id, far less than a hash map's
-/// two slots per entry when most nodes have a value (the labels and roles of an aedifion tree).
-#[derive(Debug, Clone)]
-pub struct NodeMap<T> {
-    slots: Vec<Option<T>>,
-    len: usize,
-}
-
-impl<T> Default for NodeMap<T> {
-    fn default() -> Self {
-        Self {
-            slots: Vec::new(),
-            len: 0,
-        }
-    }
-}
-
-impl<T> NodeMap<T> {
-    /// The value of `id`, if any.
-    pub fn get(&self, id: NodeId) -> Option<&T> {
-        self.slots.get(id.index())?.as_ref()
-    }
-
-    /// The value of `id` mutably, if any.
-    pub fn get_mut(&mut self, id: NodeId) -> Option<&mut T> {
-        self.slots.get_mut(id.index())?.as_mut()
-    }
-
-    /// The values with their nodes, in node order.
-    pub fn iter(&self) -> impl Iterator<Item = (NodeId, &T)> {
-        self.slots
-            .iter()
-            .enumerate()
-            .filter_map(|(index, slot)| Some((NodeId(u32::try_from(index).ok()?), slot.as_ref()?)))
-    }
-
-    /// Removes every value and gives the slots back.
-    pub fn clear(&mut self) {
-        *self = Self {
-            slots: Vec::new(),
-            len: 0,
-        };
-    }
-
-    /// True if `id` has a value.
-    pub fn contains(&self, id: NodeId) -> bool {
-        self.get(id).is_some()
-    }
-
-    /// Sets the value of `id`; returns the one it replaced.
-    pub fn insert(&mut self, id: NodeId, value: T) -> Option<T> {
-        let slot = self.slot_mut(id);
-        let old = slot.replace(value);
-        if old.is_none() {
-            self.len += 1;
-        }
-        old
-    }
-
-    /// Sets the value of `id` unless it has one.
-    pub fn insert_if_missing(&mut self, id: NodeId, value: T) {
-        let slot = self.slot_mut(id);
-        if slot.is_none() {
-            *slot = Some(value);
-            self.len += 1;
-        }
-    }
-
-    /// Nodes with a value.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    /// True when no node has a value.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// Heap bytes of the slots, for memory estimates.
-    pub fn heap_bytes(&self) -> usize {
-        crate::model::heap::heap_bytes(self.slots.capacity() * size_of::<Option<T>>())
-    }
-
-    fn slot_mut(&mut self, id: NodeId) -> &mut Option<T> {
-        if id.index() >= self.slots.len() {
-            self.slots.resize_with(id.index() + 1, || None);
-        }
-        &mut self.slots[id.index()]
     }
 }
 
@@ -251,115 +88,6 @@ impl Node {
         !self.children.is_empty()
     }
 }
-
-/// A chunk is split in two when it grows beyond this many children.
-const CHUNK_SPLIT_LEN: usize = 1024;
-
-/// Children in natural order, split into chunks (no chunk is empty). Leaves allocate nothing and
-/// hold one pointer (most nodes of a big tree are leaves).
-#[derive(Debug, Default)]
-struct ChildList {
-    #[expect(
-        clippy::box_collection,
-        reason = "a leaf holds one pointer (8 bytes) instead of an empty Vec (24)"
-    )]
-    chunks: Option<Box<Vec<Vec<NodeId>>>>,
-}
-
-/// Where a missing child would be inserted: chunk and index within it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct InsertPosition {
-    chunk: usize,
-    index: usize,
-}
-
-impl ChildList {
-    fn chunks(&self) -> &[Vec<NodeId>] {
-        self.chunks.as_deref().map_or(&[], Vec::as_slice)
-    }
-
-    fn len(&self) -> usize {
-        self.chunks().iter().map(Vec::len).sum()
-    }
-
-    fn is_empty(&self) -> bool {
-        self.chunks.is_none()
-    }
-
-    fn iter(&self) -> Children<'_> {
-        Children {
-            inner: self.chunks().iter().flatten().copied(),
-            remaining: self.len(),
-        }
-    }
-
-    /// Binary search; `compare` orders a child against the one looked for.
-    fn search(
-        &self,
-        mut compare: impl FnMut(NodeId) -> Ordering,
-    ) -> Result<NodeId, InsertPosition> {
-        // The first chunk whose last child is not less than the target holds it (or its place).
-        let chunks = self.chunks();
-        let chunk = chunks.partition_point(|chunk| {
-            chunk
-                .last()
-                .is_some_and(|&last| compare(last) == Ordering::Less)
-        });
-        let Some(children) = chunks.get(chunk) else {
-            let chunk = chunks.len().saturating_sub(1);
-            let index = chunks.last().map_or(0, Vec::len);
-            return Err(InsertPosition { chunk, index });
-        };
-        match children.binary_search_by(|&child| compare(child)) {
-            Ok(index) => Ok(children[index]),
-            Err(index) => Err(InsertPosition { chunk, index }),
-        }
-    }
-
-    fn insert(&mut self, position: InsertPosition, id: NodeId) {
-        let chunks = self.chunks.get_or_insert_with(Box::default);
-        let Some(chunk) = chunks.get_mut(position.chunk) else {
-            chunks.push(vec![id]);
-            return;
-        };
-        chunk.insert(position.index.min(chunk.len()), id);
-        if chunk.len() > CHUNK_SPLIT_LEN {
-            let upper_half = chunk.split_off(chunk.len() / 2);
-            chunks.insert(position.chunk + 1, upper_half);
-        }
-    }
-}
-
-/// The children of a node in natural order (see [`TopicTree::children`]).
-#[derive(Debug, Clone)]
-pub struct Children<'a> {
-    inner: std::iter::Copied<std::iter::Flatten<std::slice::Iter<'a, Vec<NodeId>>>>,
-    remaining: usize,
-}
-
-impl Iterator for Children<'_> {
-    type Item = NodeId;
-
-    fn next(&mut self) -> Option<NodeId> {
-        let next = self.inner.next()?;
-        self.remaining -= 1;
-        Some(next)
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.remaining, Some(self.remaining))
-    }
-}
-
-impl DoubleEndedIterator for Children<'_> {
-    fn next_back(&mut self) -> Option<NodeId> {
-        let next = self.inner.next_back()?;
-        self.remaining -= 1;
-        Some(next)
-    }
-}
-
-impl ExactSizeIterator for Children<'_> {}
 
 /// The arena tree. Children are kept in natural order ("a2" before "a10").
 #[derive(Debug)]
@@ -448,10 +176,7 @@ impl TopicTree {
     pub fn children(&self, id: NodeId) -> Children<'_> {
         match self.get(id) {
             Some(node) => node.children.iter(),
-            None => Children {
-                inner: [].iter().flatten().copied(),
-                remaining: 0,
-            },
+            None => Children::empty(),
         }
     }
 
@@ -671,7 +396,7 @@ impl TopicTree {
     /// Binary search among `parent`'s children: `Ok(child)` or `Err(insert position)`.
     fn find_child(&self, parent: NodeId, level: &str) -> Result<NodeId, InsertPosition> {
         let Some(node) = self.get(parent) else {
-            return Err(InsertPosition { chunk: 0, index: 0 });
+            return Err(InsertPosition::FIRST);
         };
         node.children
             .search(|child| natural_cmp(&self.nodes[child.index()].name, level))
@@ -724,6 +449,7 @@ impl Default for TopicTree {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::topic::children::CHUNK_SPLIT_LEN;
 
     fn tree_with(paths: &[&str]) -> TopicTree {
         let mut tree = TopicTree::new();

@@ -8,4 +8,5 @@ pub mod audit;
 pub mod publish;
 pub mod retained;
 pub mod setpoint;
+pub mod setpoint_tracker;
 pub mod templates;
