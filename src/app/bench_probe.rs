@@ -1,7 +1,7 @@
 //! Measurement hooks for the window under `scripts/bench.sh`: frame CPU and wall times per
 //! phase, first frame and first data, and the setup a benchmark asks for (plotted series, an
 //! expanded subtree). Switched on by environment variables; without them there is no probe and
-//! no cost. Linux only where it reads `/proc` (the benchmark runs there).
+//! no cost.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -62,23 +62,6 @@ impl FrameTimes {
             "wall": percentiles(|frame| frame.1),
         })
     }
-}
-
-/// CPU time of the calling thread (Linux `/proc/thread-self/schedstat`, nanoseconds).
-fn thread_cpu_nanos() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    text.split_whitespace().next()?.parse().ok()
-}
-
-/// Seconds since this process started (Linux, 10 ms resolution).
-fn secs_since_process_start() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    let after_name = &stat[stat.rfind(')')? + 1..];
-    // starttime is field 22 of the line, 20 after the name, in clock ticks since boot.
-    let start_ticks: f64 = after_name.split_whitespace().nth(19)?.parse().ok()?;
-    let uptime = std::fs::read_to_string("/proc/uptime").ok()?;
-    let uptime_secs: f64 = uptime.split_whitespace().next()?.parse().ok()?;
-    Some(uptime_secs - start_ticks / 100.0)
 }
 
 /// What the window should do after a probed frame.
@@ -144,7 +127,10 @@ impl GuiProbe {
 
     /// Call first thing in a frame (before the drain).
     pub fn begin_frame(&mut self) {
-        self.frame_started = Some((thread_cpu_nanos().unwrap_or(0), Instant::now()));
+        self.frame_started = Some((
+            crate::process::thread_cpu_nanos().unwrap_or(0),
+            Instant::now(),
+        ));
     }
 
     /// Call last thing in a frame, with the state after it.
@@ -155,7 +141,9 @@ impl GuiProbe {
         status: Option<&ConnectionStatus>,
     ) -> ProbeOutcome {
         if let Some((cpu_before, wall_before)) = self.frame_started.take() {
-            let cpu = thread_cpu_nanos().unwrap_or(0).saturating_sub(cpu_before);
+            let cpu = crate::process::thread_cpu_nanos()
+                .unwrap_or(0)
+                .saturating_sub(cpu_before);
             let wall = u64::try_from(wall_before.elapsed().as_nanos()).unwrap_or(u64::MAX);
             self.phases
                 .entry(self.phase.clone())
@@ -163,10 +151,10 @@ impl GuiProbe {
                 .record(cpu, wall);
         }
         if self.first_frame_secs.is_none() {
-            self.first_frame_secs = secs_since_process_start();
+            self.first_frame_secs = crate::process::secs_since_start();
         }
         if self.first_data_frame_secs.is_none() && store.stats().topics > 0 {
-            self.first_data_frame_secs = secs_since_process_start();
+            self.first_data_frame_secs = crate::process::secs_since_start();
         }
         let mut outcome = ProbeOutcome::default();
         if let Some(path) = &self.ready_path
