@@ -2,8 +2,9 @@
 //!
 //! The panel edits a draft copy of one profile and leaves every change on disk to the
 //! [`ProfileLibrary`] (the profile file and the keychain): Save hands it the draft and the typed
-//! password, and the panel shows what came back. Connect returns a [`ProfileAction::Connect`],
-//! first asking for the password when none is known.
+//! password, and the panel shows what came back. Connect returns a [`ProfileAction::Connect`]
+//! when the password is known, else a [`ProfileAction::AskPassword`] for the app's one password
+//! prompt (`ui::password_prompt`).
 
 use std::path::{Path, PathBuf};
 
@@ -38,6 +39,13 @@ pub enum ProfileAction {
         profile: Profile,
         /// The password to send, if the profile uses one.
         password: Option<String>,
+    },
+    /// Connect with this profile once the user has typed its password (none is known).
+    AskPassword {
+        /// The profile as edited (possibly with unsaved changes).
+        profile: Profile,
+        /// Why it is not known (e.g. no keychain), if there is more to say than "none stored".
+        reason: Option<String>,
     },
 }
 
@@ -80,15 +88,6 @@ impl Editor {
     }
 }
 
-/// Asks for the password before connecting.
-#[derive(Debug, Clone)]
-struct PasswordPrompt {
-    profile: Profile,
-    password: String,
-    /// Why we ask (e.g. "no keychain"), if there is more to say than "none stored".
-    reason: Option<String>,
-}
-
 /// Something a widget asked for; applied after drawing so drawing code only borrows the draft.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Command {
@@ -101,8 +100,6 @@ enum Command {
     Save,
     Discard,
     Connect,
-    ConnectWithPassword,
-    CancelPrompt,
     DismissLoadWarning,
 }
 
@@ -112,7 +109,6 @@ pub struct ProfilesPanel {
     editor: Option<Editor>,
     preset: Preset,
     confirm_delete: bool,
-    prompt: Option<PasswordPrompt>,
     notice: Option<Notice>,
 }
 
@@ -124,7 +120,6 @@ impl ProfilesPanel {
             editor: None,
             preset: Preset::LocalMosquitto,
             confirm_delete: false,
-            prompt: None,
             notice: None,
         };
         if let Some(first) = panel.library.store().profiles().first() {
@@ -180,27 +175,13 @@ impl ProfilesPanel {
         true
     }
 
-    /// Starts connecting with `profile`: returns the action right away when the password is
-    /// known (given, in the keychain, or not needed), otherwise opens the password prompt and
-    /// returns `None` (the action comes from a later [`ProfilesPanel::ui`]). The app uses this
-    /// for `--profile NAME` too.
-    pub fn request_connect(
-        &mut self,
-        profile: Profile,
-        password: Option<String>,
-    ) -> Option<ProfileAction> {
-        let reason = match self.library.password_need(&profile, password) {
-            PasswordNeed::Known(password) => {
-                return Some(ProfileAction::Connect { profile, password });
-            }
-            PasswordNeed::Ask { reason } => reason,
-        };
-        self.prompt = Some(PasswordPrompt {
-            profile,
-            password: String::new(),
-            reason,
-        });
-        None
+    /// Starts connecting with `profile`: [`ProfileAction::Connect`] when the password is known
+    /// (given, in the keychain, or not needed), otherwise [`ProfileAction::AskPassword`].
+    pub fn request_connect(&self, profile: Profile, password: Option<String>) -> ProfileAction {
+        match self.library.password_need(&profile, password) {
+            PasswordNeed::Known(password) => ProfileAction::Connect { profile, password },
+            PasswordNeed::Ask { reason } => ProfileAction::AskPassword { profile, reason },
+        }
     }
 
     /// Draws the panel. Returns an action for the app (a connect request), if any.
@@ -208,10 +189,6 @@ impl ProfilesPanel {
         let mut commands = Vec::new();
         let draft_before = self.editor.as_ref().map(|e| e.draft.clone());
         self.banners_ui(ui, &mut commands);
-        if let Some(prompt) = &mut self.prompt {
-            prompt_ui(ui, prompt, &mut commands);
-            ui.separator();
-        }
         ui.horizontal_top(|ui| {
             ui.vertical(|ui| {
                 ui.set_width(LIST_WIDTH);
@@ -410,8 +387,6 @@ impl ProfilesPanel {
             Command::Save => self.save(),
             Command::Discard => self.discard(),
             Command::Connect => return self.connect_draft(),
-            Command::ConnectWithPassword => return self.connect_with_prompted_password(),
-            Command::CancelPrompt => self.prompt = None,
             Command::DismissLoadWarning => self.library.dismiss_load_warning(),
         }
         None
@@ -543,15 +518,7 @@ impl ProfilesPanel {
         let profile = editor.draft.clone();
         let typed = Some(editor.password.clone());
         self.notice = None;
-        self.request_connect(profile, typed)
-    }
-
-    fn connect_with_prompted_password(&mut self) -> Option<ProfileAction> {
-        let prompt = self.prompt.take()?;
-        Some(ProfileAction::Connect {
-            profile: prompt.profile,
-            password: Some(prompt.password),
-        })
+        Some(self.request_connect(profile, typed))
     }
 }
 
@@ -918,40 +885,6 @@ fn path_field(ui: &mut egui::Ui, label: egui::Id, path: &mut Option<PathBuf>, hi
     }
 }
 
-fn prompt_ui(ui: &mut egui::Ui, prompt: &mut PasswordPrompt, commands: &mut Vec<Command>) {
-    let palette = Palette::for_ui(ui);
-    banner(ui, palette.warning, |ui| {
-        let profile = &prompt.profile;
-        ui.strong(format!(
-            "Password for {} on {}",
-            profile.username,
-            profile.display_url()
-        ));
-        if let Some(reason) = &prompt.reason {
-            ui.label(reason);
-        }
-        ui.label(RichText::new("Used for this connection only; it is not saved.").weak());
-        let response = ui.horizontal(|ui| {
-            let label = ui.label("Connect password");
-            ui.add(
-                TextEdit::singleline(&mut prompt.password)
-                    .password(true)
-                    .desired_width(FIELD_WIDTH),
-            )
-            .labelled_by(label.id)
-        });
-        let entered = response.inner.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-        ui.horizontal(|ui| {
-            if ui.button("Connect with password").clicked() || entered {
-                commands.push(Command::ConnectWithPassword);
-            }
-            if ui.button("Cancel").clicked() {
-                commands.push(Command::CancelPrompt);
-            }
-        });
-    });
-}
-
 /// A framed block in `colour`, for warnings that must stay visible.
 fn banner(ui: &mut egui::Ui, colour: egui::Color32, add: impl FnOnce(&mut egui::Ui)) {
     egui::Frame::new()
@@ -985,15 +918,15 @@ mod tests {
     #[test]
     fn connect_without_password_needs_no_prompt() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let mut panel = panel_in(dir.path(), Box::new(MemorySecrets::new()));
+        let panel = panel_in(dir.path(), Box::new(MemorySecrets::new()));
         let profile = Preset::LocalMosquitto.profile();
         let action = panel.request_connect(profile.clone(), None);
         assert_eq!(
             action,
-            Some(ProfileAction::Connect {
+            ProfileAction::Connect {
                 profile,
                 password: None
-            })
+            }
         );
     }
 
@@ -1007,35 +940,35 @@ mod tests {
             ..Preset::LocalMosquitto.profile()
         };
         secrets.set(&profile.id, "pw").expect("set");
-        let mut panel = panel_in(dir.path(), Box::new(secrets));
+        let panel = panel_in(dir.path(), Box::new(secrets));
         let action = panel.request_connect(profile.clone(), None);
         assert_eq!(
             action,
-            Some(ProfileAction::Connect {
+            ProfileAction::Connect {
                 profile,
                 password: Some("pw".into())
-            })
+            }
         );
     }
 
     #[test]
-    fn connect_without_keychain_opens_the_prompt_with_the_reason() {
+    fn connect_without_keychain_asks_for_the_password_with_the_reason() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let mut panel = panel_in(dir.path(), Box::new(NoSecrets::new("no session bus")));
+        let panel = panel_in(dir.path(), Box::new(NoSecrets::new("no session bus")));
         let profile = Profile {
             username: "me".into(),
             password_storage: PasswordStorage::Keychain,
             ..Preset::LocalMosquitto.profile()
         };
-        assert_eq!(panel.request_connect(profile, None), None);
-        let prompt = panel.prompt.as_ref().expect("prompt open");
-        assert!(
-            prompt
-                .reason
-                .as_deref()
-                .unwrap_or_default()
-                .contains("no session bus")
-        );
+        let ProfileAction::AskPassword {
+            profile: asked,
+            reason,
+        } = panel.request_connect(profile.clone(), None)
+        else {
+            panic!("expected to ask for the password");
+        };
+        assert_eq!(asked, profile);
+        assert!(reason.unwrap_or_default().contains("no session bus"));
     }
 
     #[test]
