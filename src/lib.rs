@@ -9,6 +9,7 @@ pub mod commands;
 pub mod demo;
 pub mod model;
 pub mod mqtt;
+pub mod record;
 pub mod secrets;
 pub mod sysinfo;
 pub mod ui;
