@@ -7,6 +7,7 @@ pub mod app;
 pub mod cli;
 pub mod commands;
 pub mod demo;
+pub mod export;
 pub mod model;
 pub mod mqtt;
 pub mod record;
