@@ -8,6 +8,7 @@ pub mod cli;
 pub mod commands;
 pub mod demo;
 pub mod export;
+pub mod forward;
 pub mod model;
 pub mod mqtt;
 pub mod record;
