@@ -14,7 +14,8 @@ use bytes::Bytes;
 
 use topicscope::export::csv::CsvOptions;
 use topicscope::export::{
-    ExportControl, ExportError, ExportFormat, ExportRequest, TimeFormat, export_recording,
+    ExportControl, ExportError, ExportFormat, ExportProgress, ExportRequest, TimeFormat, Units,
+    export_messages, export_recording,
 };
 use topicscope::model::message::{Nanos, Qos};
 use topicscope::model::topic::TopicFilter;
@@ -534,4 +535,82 @@ fn the_export_command_writes_a_european_spreadsheet() {
         .output()
         .unwrap();
     assert_eq!(bad_format.status.code(), Some(2));
+}
+
+#[test]
+fn messages_from_the_store_export_like_a_recording_with_progress_in_messages() {
+    let fixture = fixture();
+    // The store keeps messages without their topic text: the topic travels beside each one.
+    let messages = fixture.records.iter().map(|record| {
+        let mut message = record.clone().into_message();
+        let topic = std::mem::take(&mut message.topic);
+        (topic, message)
+    });
+    let mut units = Units::default();
+    units.insert("lbg01/proj", "Valve", "%");
+    let mut request = ExportRequest::new(ExportFormat::Csv);
+    request.topics = vec![TopicFilter::parse("lbg01/#").unwrap()];
+    let output = fixture.dir.join("store.csv");
+    let cancel = AtomicBool::new(false);
+    let mut reports: Vec<ExportProgress> = Vec::new();
+    let mut progress = |report| reports.push(report);
+    let mut control = ExportControl {
+        cancel: &cancel,
+        progress: &mut progress,
+    };
+    let total = fixture.records.len() as u64;
+    let summary =
+        export_messages(messages, total, &units, &output, &request, &mut control).unwrap();
+    let wanted: Vec<&Expected> = fixture
+        .expected
+        .iter()
+        .filter(|value| value.topic.starts_with("lbg01/"))
+        .collect();
+    assert_eq!(summary.rows_written, wanted.len() as u64);
+    assert_eq!(summary.records_read, total);
+    assert_eq!(summary.stop, None);
+    let last = reports.last().unwrap();
+    assert_eq!(
+        (last.done, last.total, last.fraction()),
+        (total, total, 1.0)
+    );
+    let text = std::fs::read_to_string(output).unwrap();
+    for (line, expected) in text.lines().skip(1).zip(&wanted) {
+        let cells: Vec<&str> = line.split(',').collect();
+        assert_eq!(cells[1], expected.topic);
+        assert_eq!(cells[4].parse::<f64>().unwrap(), expected.value);
+        // Units from the caller (the registry) for Valve; RoomTemp has none here.
+        let unit = if expected.datapoint == Some("Valve") {
+            "%"
+        } else {
+            ""
+        };
+        assert_eq!(cells[5], unit, "{line}");
+    }
+}
+
+#[test]
+fn cancelling_an_export_of_messages_stops_it_and_leaves_no_file() {
+    let fixture = fixture();
+    let message = fixture.records[1].clone().into_message();
+    let messages = (0..10_000).map(|_| ("lbg01/proj/h1".to_owned(), message.clone()));
+    let output = fixture.dir.join("cancelled.parquet");
+    let cancel = AtomicBool::new(true);
+    let mut progress = |_| {};
+    let mut control = ExportControl {
+        cancel: &cancel,
+        progress: &mut progress,
+    };
+    let request = ExportRequest::new(ExportFormat::Parquet);
+    let result = export_messages(
+        messages,
+        10_000,
+        &Units::default(),
+        &output,
+        &request,
+        &mut control,
+    );
+    assert!(matches!(result, Err(ExportError::Cancelled)), "{result:?}");
+    assert!(!output.exists());
+    assert!(!fixture.dir.join("cancelled.parquet.partial").exists());
 }

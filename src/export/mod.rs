@@ -22,7 +22,9 @@ use crate::model::datapoints::AedifionFacts;
 use crate::model::message::{Message, Nanos};
 use crate::model::payload::{ExtractedValue, ValueKey};
 
-pub use recording::{ExportFormat, ExportRequest, ExportSummary, export_recording};
+pub use recording::{
+    ExportFormat, ExportRequest, ExportSummary, export_messages, export_recording,
+};
 
 /// How times are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -171,8 +173,8 @@ pub struct ExportProgress {
     pub done: u64,
     /// Work in all (0 when unknown).
     pub total: u64,
-    /// Rows (or lines) written so far.
-    pub rows_written: u64,
+    /// Messages exported so far.
+    pub messages_exported: u64,
 }
 
 impl ExportProgress {

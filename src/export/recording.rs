@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::model::message::{Message, Nanos};
 use crate::model::topic::TopicFilter;
-use crate::record::{Record, RecordReader, Stop};
+use crate::record::{RecordReader, Stop};
 
 use super::csv::{CsvOptions, LongCsvWriter, WideTable};
 use super::jsonl::JsonLinesWriter;
@@ -55,15 +55,18 @@ impl ExportRequest {
         }
     }
 
-    fn wants(&self, record: &Record) -> bool {
-        self.from_nanos
-            .is_none_or(|from| record.received_at_nanos >= from)
-            && self.to_nanos.is_none_or(|to| record.received_at_nanos < to)
-            && (self.topics.is_empty()
-                || self
-                    .topics
-                    .iter()
-                    .any(|filter| filter.matches(&record.topic)))
+    /// Refuses options that do not go together (a decimal comma with a comma separator).
+    pub fn check(&self) -> Result<(), ExportError> {
+        if self.format == ExportFormat::JsonLines {
+            return Ok(());
+        }
+        self.csv.check()
+    }
+
+    fn wants(&self, topic: &str, received_at_nanos: Nanos) -> bool {
+        self.from_nanos.is_none_or(|from| received_at_nanos >= from)
+            && self.to_nanos.is_none_or(|to| received_at_nanos < to)
+            && (self.topics.is_empty() || self.topics.iter().any(|filter| filter.matches(topic)))
     }
 }
 
@@ -87,23 +90,79 @@ const CHECK_EVERY_RECORDS: u64 = 4096;
 
 /// Exports the recording at `input` to `output` (written as `output.partial`, renamed at the
 /// end; an existing `output` is replaced only then). A damaged recording is exported up to the
-/// damage; [`ExportSummary::stop`] says where it stopped.
+/// damage; [`ExportSummary::stop`] says where it stopped. Progress is in bytes of the file
+/// (read twice: units first, then the messages).
 pub fn export_recording(
     input: &Path,
     output: &Path,
     request: &ExportRequest,
     control: &mut ExportControl<'_>,
 ) -> Result<ExportSummary, ExportError> {
-    if request.format != ExportFormat::JsonLines {
-        request.csv.check()?;
-    }
+    request.check()?;
     let mut reader = RecordReader::open(input)?;
-    let total = reader.file_len().saturating_mul(2);
     let units = learn_units(&mut reader, control)?;
     reader.rewind();
     if let Some(from) = request.from_nanos {
         reader.seek_to_time(from);
     }
+    let total = reader.file_len().saturating_mul(2);
+    let mut source = RecordingSource {
+        base: reader.file_len(),
+        reader: &mut reader,
+        request,
+        read: 0,
+    };
+    let (records_read, messages_exported, rows_written) =
+        write_output(&mut source, total, &units, output, request, control)?;
+    Ok(ExportSummary {
+        records_read,
+        messages_exported,
+        rows_written,
+        units_known: units.len(),
+        stop: reader.stop().cloned(),
+    })
+}
+
+/// Exports messages from anywhere (the window's store: a topic's or a subtree's history, each
+/// message with its topic) like [`export_recording`] exports a recording: same formats,
+/// filters, progress (in messages, of `total_messages`), cancel and `FILE.partial`. `units`
+/// gives units by project and datapoint (e.g. from the datapoint registry). Run it off the UI
+/// thread.
+pub fn export_messages(
+    messages: impl Iterator<Item = (String, Message)>,
+    total_messages: u64,
+    units: &Units,
+    output: &Path,
+    request: &ExportRequest,
+    control: &mut ExportControl<'_>,
+) -> Result<ExportSummary, ExportError> {
+    request.check()?;
+    let mut source = IterSource {
+        messages,
+        request,
+        read: 0,
+    };
+    let (records_read, messages_exported, rows_written) =
+        write_output(&mut source, total_messages, units, output, request, control)?;
+    Ok(ExportSummary {
+        records_read,
+        messages_exported,
+        rows_written,
+        units_known: units.len(),
+        stop: None,
+    })
+}
+
+/// Writes `output.partial`, renames it to `output`; removes it on error or cancel. Returns
+/// (messages read, messages exported, rows written).
+fn write_output(
+    source: &mut dyn Source,
+    total: u64,
+    units: &Units,
+    output: &Path,
+    request: &ExportRequest,
+    control: &mut ExportControl<'_>,
+) -> Result<(u64, u64, u64), ExportError> {
     let partial = partial_path(output);
     let file = File::create(&partial).map_err(|source| ExportError::Io {
         action: "cannot create",
@@ -112,17 +171,15 @@ pub fn export_recording(
     })?;
     let out = BufWriter::with_capacity(256 * 1024, file);
     let mut pass = Pass {
-        reader: &mut reader,
+        source,
         request,
-        units: &units,
+        units,
         control,
         total,
-        base: total / 2,
-        records_read: 0,
         exported: 0,
     };
     let result = pass.write(out);
-    let (records_read, exported) = (pass.records_read, pass.exported);
+    let exported = pass.exported;
     let rows_written = match result {
         Ok(rows) => rows,
         Err(error) => {
@@ -135,13 +192,7 @@ pub fn export_recording(
         path: output.display().to_string(),
         source,
     })?;
-    Ok(ExportSummary {
-        records_read,
-        messages_exported: exported,
-        rows_written,
-        units_known: units.len(),
-        stop: reader.stop().cloned(),
-    })
+    Ok((source.read(), exported, rows_written))
 }
 
 /// `FILE.partial` next to `FILE`.
@@ -168,7 +219,7 @@ fn learn_units(
             (control.progress)(ExportProgress {
                 done: reader.bytes_read(),
                 total,
-                rows_written: 0,
+                messages_exported: 0,
             });
         }
         if record.topic.starts_with("META/") {
@@ -179,53 +230,114 @@ fn learn_units(
     Ok(units)
 }
 
-struct Pass<'a, 'c> {
+/// Where messages come from. `tick` is called every [`CHECK_EVERY_RECORDS`] messages read
+/// (filtered out or not) with the work done; it reports progress and fails when cancelled.
+trait Source {
+    /// The next message that passes the filters.
+    fn next_message(
+        &mut self,
+        tick: &mut dyn FnMut(u64) -> Result<(), ExportError>,
+    ) -> Result<Option<(String, Message)>, ExportError>;
+
+    /// Messages read so far.
+    fn read(&self) -> u64;
+}
+
+struct RecordingSource<'a> {
     reader: &'a mut RecordReader,
+    request: &'a ExportRequest,
+    /// Bytes of the first pass, for progress.
+    base: u64,
+    read: u64,
+}
+
+impl Source for RecordingSource<'_> {
+    fn next_message(
+        &mut self,
+        tick: &mut dyn FnMut(u64) -> Result<(), ExportError>,
+    ) -> Result<Option<(String, Message)>, ExportError> {
+        while let Some(record) = self.reader.next() {
+            self.read += 1;
+            if self.read.is_multiple_of(CHECK_EVERY_RECORDS) {
+                tick(self.base + self.reader.bytes_read())?;
+            }
+            if self.request.wants(&record.topic, record.received_at_nanos) {
+                let topic = record.topic.clone();
+                return Ok(Some((topic, record.into_message())));
+            }
+        }
+        Ok(None)
+    }
+
+    fn read(&self) -> u64 {
+        self.read
+    }
+}
+
+struct IterSource<'a, I> {
+    messages: I,
+    request: &'a ExportRequest,
+    read: u64,
+}
+
+impl<I: Iterator<Item = (String, Message)>> Source for IterSource<'_, I> {
+    fn next_message(
+        &mut self,
+        tick: &mut dyn FnMut(u64) -> Result<(), ExportError>,
+    ) -> Result<Option<(String, Message)>, ExportError> {
+        for (topic, message) in self.messages.by_ref() {
+            self.read += 1;
+            if self.read.is_multiple_of(CHECK_EVERY_RECORDS) {
+                tick(self.read)?;
+            }
+            if self.request.wants(&topic, message.received_at_nanos) {
+                return Ok(Some((topic, message)));
+            }
+        }
+        Ok(None)
+    }
+
+    fn read(&self) -> u64 {
+        self.read
+    }
+}
+
+struct Pass<'a, 'c> {
+    source: &'a mut dyn Source,
     request: &'a ExportRequest,
     units: &'a Units,
     control: &'a mut ExportControl<'c>,
     total: u64,
-    base: u64,
-    records_read: u64,
     exported: u64,
 }
 
 impl Pass<'_, '_> {
-    /// The messages that pass the filters, decoded, each with its topic. Checks the cancel
-    /// flag and reports progress as it goes.
-    fn next_message(
-        &mut self,
-        rows_written: u64,
-    ) -> Result<Option<(String, Message)>, ExportError> {
-        loop {
-            let Some(record) = self.reader.next() else {
-                return Ok(None);
-            };
-            self.records_read += 1;
-            if self.records_read.is_multiple_of(CHECK_EVERY_RECORDS) {
-                if self.control.cancelled() {
-                    return Err(ExportError::Cancelled);
-                }
-                (self.control.progress)(ExportProgress {
-                    done: self.base + self.reader.bytes_read(),
-                    total: self.total,
-                    rows_written,
-                });
+    /// The next message to export; checks the cancel flag and reports progress as it goes.
+    fn next_message(&mut self) -> Result<Option<(String, Message)>, ExportError> {
+        let (control, total, exported) = (&mut *self.control, self.total, self.exported);
+        let mut tick = |done: u64| {
+            if control.cancelled() {
+                return Err(ExportError::Cancelled);
             }
-            if !self.request.wants(&record) {
-                continue;
-            }
+            (control.progress)(ExportProgress {
+                done,
+                total,
+                messages_exported: exported,
+            });
+            Ok(())
+        };
+        let next = self.source.next_message(&mut tick)?;
+        if next.is_some() {
             self.exported += 1;
-            let topic = record.topic.clone();
-            return Ok(Some((topic, record.into_message())));
         }
+        Ok(next)
     }
 
     fn write(&mut self, out: BufWriter<File>) -> Result<u64, ExportError> {
         let rows = match self.request.format {
             ExportFormat::Csv => {
                 let mut writer = LongCsvWriter::new(out, self.request.csv)?;
-                while let Some((topic, message)) = self.next_message(writer.rows())? {
+                while let Some((topic, message)) = self.next_message()? {
                     for point in points_of(&topic, &message, self.units) {
                         writer.write_point(&point)?;
                     }
@@ -236,7 +348,7 @@ impl Pass<'_, '_> {
             }
             ExportFormat::CsvWide => {
                 let mut table = WideTable::new();
-                while let Some((topic, message)) = self.next_message(0)? {
+                while let Some((topic, message)) = self.next_message()? {
                     for point in points_of(&topic, &message, self.units) {
                         table.add_point(&point);
                     }
@@ -248,7 +360,7 @@ impl Pass<'_, '_> {
             }
             ExportFormat::JsonLines => {
                 let mut writer = JsonLinesWriter::new(out, self.request.csv.time_format);
-                while let Some((topic, message)) = self.next_message(writer.lines())? {
+                while let Some((topic, message)) = self.next_message()? {
                     writer.write_message(&topic, &message, self.units)?;
                 }
                 let lines = writer.lines();
@@ -257,7 +369,7 @@ impl Pass<'_, '_> {
             }
             ExportFormat::Parquet => {
                 let mut writer = ParquetLongWriter::new(out)?;
-                while let Some((topic, message)) = self.next_message(writer.rows())? {
+                while let Some((topic, message)) = self.next_message()? {
                     for point in points_of(&topic, &message, self.units) {
                         writer.write_point(&point, message.qos, message.retained)?;
                     }
@@ -270,7 +382,7 @@ impl Pass<'_, '_> {
         (self.control.progress)(ExportProgress {
             done: self.total,
             total: self.total,
-            rows_written: rows,
+            messages_exported: self.exported,
         });
         Ok(rows)
     }
