@@ -36,13 +36,29 @@ fn influxd() -> PathBuf {
 struct Influx {
     dir: tempfile::TempDir,
     http_port: u16,
+    https: bool,
     child: Option<Child>,
     agent: ureq::Agent,
 }
 
 impl Influx {
     fn start(auth: bool) -> Influx {
+        Influx::start_with(auth, false)
+    }
+
+    /// With `https`, the server uses a certificate for 127.0.0.1 signed by a CA of its own
+    /// (`ca.crt` in its folder).
+    fn start_with(auth: bool, https: bool) -> Influx {
         let dir = tempfile::tempdir().expect("influxd test helper");
+        let tls = if https {
+            generate_certificates(dir.path());
+            format!(
+                "  https-enabled = true\n  https-certificate = \"{0}/server.crt\"\n  https-private-key = \"{0}/server.key\"\n",
+                dir.path().display()
+            )
+        } else {
+            String::new()
+        };
         let http_port = free_port();
         let rpc_port = free_port();
         let root = dir.path().display();
@@ -51,7 +67,7 @@ impl Influx {
              bind-address = \"127.0.0.1:{rpc_port}\"\n\
              [meta]\n  dir = \"{root}/meta\"\n\
              [data]\n  dir = \"{root}/data\"\n  wal-dir = \"{root}/wal\"\n  query-log-enabled = false\n\
-             [http]\n  bind-address = \"127.0.0.1:{http_port}\"\n  log-enabled = false\n  auth-enabled = {auth}\n\
+             [http]\n  bind-address = \"127.0.0.1:{http_port}\"\n  log-enabled = false\n  auth-enabled = {auth}\n{tls}\
              [monitor]\n  store-enabled = false\n\
              [continuous_queries]\n  enabled = false\n"
         );
@@ -59,11 +75,20 @@ impl Influx {
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(10)))
+            .tls_config(
+                ureq::tls::TlsConfig::builder()
+                    .unversioned_rustls_crypto_provider(std::sync::Arc::new(
+                        rustls::crypto::aws_lc_rs::default_provider(),
+                    ))
+                    .disable_verification(true)
+                    .build(),
+            )
             .build()
             .new_agent();
         let mut server = Influx {
             dir,
             http_port,
+            https,
             child: None,
             agent,
         };
@@ -72,7 +97,8 @@ impl Influx {
     }
 
     fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.http_port)
+        let scheme = if self.https { "https" } else { "http" };
+        format!("{scheme}://127.0.0.1:{}", self.http_port)
     }
 
     fn run(&mut self) {
@@ -172,6 +198,80 @@ impl Influx {
             })
             .collect()
     }
+}
+
+/// A CA and a server certificate for 127.0.0.1 signed by it (P-256), made with the openssl CLI.
+fn generate_certificates(dir: &std::path::Path) {
+    let path = |name: &str| dir.join(name).display().to_string();
+    let openssl = |args: &[&str]| {
+        let output = Command::new("openssl")
+            .args(args)
+            .output()
+            .expect("run openssl");
+        assert!(
+            output.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        &path("ca.key"),
+        "-out",
+        &path("ca.crt"),
+        "-days",
+        "2",
+        "-subj",
+        "/CN=TopicScope Influx Test CA",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+    ]);
+    std::fs::write(
+        path("server.ext"),
+        "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n\
+         subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n",
+    )
+    .expect("write extensions");
+    openssl(&[
+        "req",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        &path("server.key"),
+        "-out",
+        &path("server.csr"),
+        "-subj",
+        "/CN=localhost",
+    ]);
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        &path("server.csr"),
+        "-CA",
+        &path("ca.crt"),
+        "-CAkey",
+        &path("ca.key"),
+        "-CAcreateserial",
+        "-out",
+        &path("server.crt"),
+        "-days",
+        "2",
+        "-extfile",
+        &path("server.ext"),
+    ]);
 }
 
 impl Drop for Influx {
@@ -507,4 +607,37 @@ fn data_the_server_refuses_is_counted_as_rejected_not_retried() {
             .is_some_and(|error| error.contains("refused the data (400)")),
         "{status:?}"
     );
+}
+
+#[test]
+fn https_with_a_private_ca_is_trusted_only_with_its_ca_file() {
+    let server = Influx::start_with(false, true);
+    server.query("site", "CREATE DATABASE site", None);
+
+    let mut untrusted = config(&server, "site");
+    untrusted.finish_timeout = Duration::from_millis(300);
+    let forwarder = Forwarder::start(untrusted).unwrap();
+    forwarder.offer("a/b", &message("a/b", format!("Tls value=1 {T0}"), T0));
+    let failing = wait_for(&forwarder, "the TLS refusal", |status| status.failing);
+    let error = failing.last_error.clone().unwrap();
+    assert!(
+        error.contains("cannot write to https://127.0.0.1"),
+        "{error}"
+    );
+    assert!(
+        error.contains("certificate is not trusted (UnknownIssuer)") && error.contains("CA file"),
+        "{error}"
+    );
+    assert_eq!(forwarder.finish().abandoned, 1);
+
+    let mut trusted = config(&server, "site");
+    trusted.ca_file = Some(server.dir.path().join("ca.crt"));
+    let forwarder = Forwarder::start(trusted).unwrap();
+    forwarder.offer("a/b", &message("a/b", format!("Tls value=2 {T0}"), T0));
+    let status = forwarder.finish();
+    assert_eq!(status.forwarded, 1, "{status:?}");
+    assert!(status.url.starts_with("https://127.0.0.1:"));
+    let rows = server.rows("site", "Tls");
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["value"].as_f64(), Some(2.0));
 }

@@ -175,7 +175,16 @@ fn transport_error(url: &str, error: &ureq::Error) -> String {
         }
         ureq::Error::Timeout(_) => format!("{base} did not answer in time ({error})"),
         ureq::Error::HostNotFound => format!("cannot resolve the host of {base}"),
-        _ => format!("cannot write to {base}: {error}"),
+        _ => {
+            let text = error.to_string();
+            match text.split_once("invalid peer certificate: ") {
+                Some((_, why)) => format!(
+                    "cannot write to {base}: the server's TLS certificate is not trusted ({why}): \
+                     give its CA certificate (PEM) as the CA file, or check the host name"
+                ),
+                None => format!("cannot write to {base}: {error}"),
+            }
+        }
     }
 }
 
