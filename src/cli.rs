@@ -102,6 +102,8 @@ pub enum Command {
     Setpoint(crate::commands::setpoint::SetpointArgs),
     /// Run the demo broker and simulated building without a window.
     DemoServer(crate::commands::demo_server::DemoServerArgs),
+    /// Export a recording to CSV, wide CSV, JSON Lines or Parquet.
+    Export(crate::commands::export::ExportArgs),
 }
 
 /// What to connect to right after start.
