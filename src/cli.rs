@@ -101,6 +101,8 @@ pub enum Command {
     Setpoint(crate::commands::setpoint::SetpointArgs),
     /// Run the demo broker and simulated building without a window.
     DemoServer(crate::commands::demo_server::DemoServerArgs),
+    /// The aedifion platform account: list projects, create MQTT credentials.
+    Aedifion(crate::commands::aedifion::AedifionArgs),
 }
 
 /// What to connect to right after start.

@@ -3,6 +3,7 @@
 //! Layers (one-way): `model` (no UI, no network) ← `mqtt` (worker thread) ← `ui` (egui panels)
 //! ← `app` (wiring and per-frame order). `demo` runs the built-in broker and building simulator.
 
+pub mod account;
 pub mod app;
 pub mod cli;
 pub mod commands;
