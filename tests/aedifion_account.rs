@@ -585,3 +585,87 @@ fn credentials_from_the_api_connect_to_mosquitto_over_tls_and_survive_expiry() {
     );
     keeper.stop();
 }
+
+/// `openssl s_server -www` with the test CA's server certificate, killed on drop.
+struct TlsServer {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl TlsServer {
+    fn start(dir: &std::path::Path) -> Self {
+        let port = common::free_port();
+        let child = std::process::Command::new("openssl")
+            .args(["s_server", "-quiet", "-www", "-accept"])
+            .arg(port.to_string())
+            .arg("-cert")
+            .arg(dir.join("server.crt"))
+            .arg("-key")
+            .arg(dir.join("server.key"))
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("openssl s_server");
+        let deadline = Instant::now() + WAIT;
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "openssl s_server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Self { child, port }
+    }
+}
+
+impl Drop for TlsServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The real client's TLS (rustls with aws-lc-rs): a server signed by an unknown CA is refused
+/// with a TLS message; with that CA added as the extra CA file the handshake succeeds (the
+/// `-www` page is then, correctly, not the API's JSON).
+#[test]
+fn https_trusts_the_os_roots_plus_the_extra_ca_file_only() {
+    let broker = Mosquitto::start(); // only for its test CA and server certificate
+    let server = TlsServer::start(broker.dir());
+    let url = format!("https://127.0.0.1:{}", server.port);
+    let clock = clock();
+    let login = |transport: UreqTransport| {
+        AedifionClient::new(
+            Login {
+                api_url: url.clone(),
+                email: EMAIL.into(),
+                password: PASSWORD.into(),
+                method: SignInMethod::Basic,
+            },
+            Arc::new(transport),
+            clock.clone(),
+        )
+    };
+    let untrusted = login(UreqTransport::new(&TransportSettings::default()).expect("client"));
+    let error = untrusted.projects().expect_err("unknown CA");
+    assert!(
+        matches!(
+            &error.kind,
+            ApiErrorKind::Transport(topicscope::account::http::TransportError::Tls { .. })
+        ),
+        "{error:?}"
+    );
+    assert!(
+        error.to_string().contains("add its CA certificate"),
+        "{error}"
+    );
+
+    let settings = TransportSettings {
+        extra_ca_file: Some(broker.ca_file()),
+        ..TransportSettings::default()
+    };
+    let trusted = login(UreqTransport::new(&settings).expect("client"));
+    let error = trusted.projects().expect_err("not the API");
+    assert!(
+        matches!(error.kind, ApiErrorKind::Malformed { .. }),
+        "the handshake succeeded and an HTML page came back: {error:?}"
+    );
+}

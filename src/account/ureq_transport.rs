@@ -182,23 +182,33 @@ fn map_error(url: &str, timeout: Duration, error: ureq::Error) -> TransportError
             url,
             detail: "connection failed".into(),
         },
-        ureq::Error::Io(io) => match io.kind() {
-            std::io::ErrorKind::TimedOut => TransportError::Timeout {
-                url,
-                timeout_secs: timeout.as_secs().max(1),
-            },
-            _ => TransportError::Unreachable {
-                url,
-                detail: io.to_string(),
-            },
-        },
+        ureq::Error::Io(io) => {
+            // rustls reports a failed handshake through the socket's io::Error.
+            let tls = io
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>());
+            match (tls, io.kind()) {
+                (Some(tls), _) => TransportError::Tls {
+                    url,
+                    detail: tls_detail(tls),
+                },
+                (None, std::io::ErrorKind::TimedOut) => TransportError::Timeout {
+                    url,
+                    timeout_secs: timeout.as_secs().max(1),
+                },
+                (None, _) => TransportError::Unreachable {
+                    url,
+                    detail: io.to_string(),
+                },
+            }
+        }
         ureq::Error::Tls(detail) => TransportError::Tls {
             url,
             detail: detail.to_owned(),
         },
         ureq::Error::Rustls(error) => TransportError::Tls {
             url,
-            detail: error.to_string(),
+            detail: tls_detail(&error),
         },
         ureq::Error::Pem(error) => TransportError::Tls {
             url,
@@ -219,6 +229,23 @@ fn map_error(url: &str, timeout: Duration, error: ureq::Error) -> TransportError
             url,
             detail: other.to_string(),
         },
+    }
+}
+
+/// rustls's error in words: the common certificate problems spelled out.
+fn tls_detail(error: &rustls::Error) -> String {
+    use rustls::CertificateError;
+    match error {
+        rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer) => {
+            "the server's certificate is not signed by a trusted CA".into()
+        }
+        rustls::Error::InvalidCertificate(CertificateError::Expired) => {
+            "the server's certificate has expired (or this computer's clock is wrong)".into()
+        }
+        rustls::Error::InvalidCertificate(CertificateError::NotValidForName) => {
+            "the server's certificate is for another host name".into()
+        }
+        other => other.to_string(),
     }
 }
 
