@@ -669,3 +669,43 @@ fn https_trusts_the_os_roots_plus_the_extra_ca_file_only() {
         "the handshake succeeded and an HTML page came back: {error:?}"
     );
 }
+
+#[test]
+fn a_cancelled_datapoint_import_stops_between_pages_and_a_refused_one_says_why() {
+    let clock = clock();
+    let server = server(&clock);
+    server.add_datapoints(PROJECT, (0..30).map(|index| format!("dp-{index}")));
+    let client = client(&server, &clock, PASSWORD, SignInMethod::Basic);
+    let cancel = std::sync::atomic::AtomicBool::new(true);
+    let result = topicscope::account::datapoints::fetch_datapoint_names(
+        &client,
+        PROJECT,
+        &cancel,
+        &mut |_| {},
+    );
+    assert_eq!(
+        result,
+        Err(topicscope::account::datapoints::ImportError::Cancelled)
+    );
+    assert!(
+        server.requests().is_empty(),
+        "nothing read after the cancel"
+    );
+
+    let mut import =
+        topicscope::account::datapoints::DatapointImport::start(client.clone(), 8, None)
+            .expect("thread");
+    let deadline = Instant::now() + WAIT;
+    let result = loop {
+        if let Some(result) = import.take_result() {
+            break result;
+        }
+        assert!(Instant::now() < deadline, "the import did not end");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let error = result.expect_err("project 8 is not granted");
+    assert!(
+        error.to_string().contains("no access to project 8"),
+        "{error}"
+    );
+}

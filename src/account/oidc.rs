@@ -224,7 +224,7 @@ pub fn discover_token_endpoint(
     };
     let response = transport
         .send(&HttpRequest::new(Method::Get, url.clone()).header("Accept", "application/json"))
-        .map_err(|error| failed(error.to_string(), true))?;
+        .map_err(OidcError::Transport)?;
     if !(200..300).contains(&response.status) {
         let temporary = response.status >= 500 || response.status == 429;
         return Err(failed(format!("HTTP {}", response.status), temporary));

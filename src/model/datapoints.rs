@@ -483,6 +483,48 @@ impl Datapoints {
         }
     }
 
+    /// Learns datapoint names from a list (the platform's API): `(hash_id, name)` pairs of the
+    /// project `lbg/handle`. Each name becomes a datapoint, its hash id is indexed so its topic is
+    /// named from the first message (whatever the payload), the project's hash id length is
+    /// taken from ids that match their names, and topics already in the tree are named now.
+    /// Returns how many datapoints were new. Stops quietly when the registry is full.
+    pub fn learn_names<'a>(
+        &mut self,
+        tree: &mut TopicTree,
+        project_key: &str,
+        names: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> usize {
+        let project = self.project_for(project_key);
+        let before = self.datapoints.len();
+        for (hash, name) in names {
+            if hash.is_empty() || hash.contains('/') {
+                continue;
+            }
+            let Some(datapoint) = self.datapoint_for(project, name) else {
+                break;
+            };
+            if HASH_ID_LENGTHS.contains(&hash.len()) && hash_id::is_hash_id_of(hash, name) {
+                self.detect_hash_id_length(project, hash.len());
+            }
+            if self.projects[project.0 as usize]
+                .hashes
+                .insert(hash.into(), datapoint)
+                .is_none()
+            {
+                self.hash_entries += 1;
+                self.text_bytes += heap_bytes(hash.len());
+            }
+            if self.datapoints[datapoint.0 as usize].topic.is_none()
+                && let Some(node) = tree.find(&format!("{project_key}/{hash}"))
+                && tree.node(node).is_topic()
+                && !self.roles.contains(node)
+            {
+                self.link_topic(tree, node, datapoint);
+            }
+        }
+        self.datapoints.len() - before
+    }
+
     /// Labels a datapoint's time-series topic if it already exists but was not matched yet.
     fn link_known_topics(
         &mut self,
@@ -935,6 +977,49 @@ mod tests {
             store.datapoints().role(node),
             Some(NodeRole::ProjectControls(_))
         ));
+    }
+
+    #[test]
+    fn names_from_the_api_label_topics_before_and_after_they_appear() {
+        let mut store = Store::new(Limits::default());
+        let early = format!("lbg01/hq/{}", hash_id("Pump state", 10));
+        // A payload without a measurement: nothing in the traffic names it.
+        store.apply(message(&early, "1", SEC));
+        assert_eq!(store.tree().label(store.tree().find(&early).unwrap()), None);
+        let pairs = [
+            (hash_id("Pump state", 10), "Pump state".to_owned()),
+            (hash_id("Valve", 10), "Valve".to_owned()),
+        ];
+        let added = store.learn_datapoint_names(
+            "lbg01/hq",
+            pairs
+                .iter()
+                .map(|(hash, name)| (hash.as_str(), name.as_str())),
+        );
+        assert_eq!(added, 2);
+        let tree = store.tree();
+        assert_eq!(tree.label(tree.find(&early).unwrap()), Some("Pump state"));
+        let late = format!("lbg01/hq/{}", hash_id("Valve", 10));
+        store.apply(message(&late, "0", 2 * SEC));
+        let tree = store.tree();
+        assert_eq!(tree.label(tree.find(&late).unwrap()), Some("Valve"));
+        let (project, _) = store.datapoints().projects().next().unwrap();
+        assert_eq!(
+            store
+                .datapoints()
+                .project(project)
+                .unwrap()
+                .hash_id_length(),
+            10
+        );
+        // Learning the same list again adds nothing.
+        let again = store.learn_datapoint_names(
+            "lbg01/hq",
+            pairs
+                .iter()
+                .map(|(hash, name)| (hash.as_str(), name.as_str())),
+        );
+        assert_eq!(again, 0);
     }
 
     #[test]
