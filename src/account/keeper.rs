@@ -66,6 +66,8 @@ pub struct KeeperStatus {
     pub account_generation: u64,
     /// When the next renewal is due.
     pub renew_at: Option<DateTime<Utc>>,
+    /// When the account expires by this machine's clock (see `Lifecycle::expires_at`).
+    pub expires_at: Option<DateTime<Utc>>,
     /// The last failure, until the next success.
     pub last_error: Option<ApiError>,
     /// When a failed request is tried again.
@@ -310,6 +312,7 @@ fn publish(
         account: lifecycle.account().cloned(),
         account_generation: *generation,
         renew_at: lifecycle.renew_at(),
+        expires_at: lifecycle.expires_at(),
         last_error: lifecycle.last_error().cloned(),
         retry_at: lifecycle.retry_at(),
         events_dropped: 0,

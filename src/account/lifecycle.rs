@@ -316,6 +316,15 @@ impl Lifecycle {
         }
     }
 
+    /// When the account in use expires by this machine's clock (creation or last renewal plus
+    /// the validity; the platform's `valid_until` may differ by its clock's error).
+    pub fn expires_at(&self) -> Option<DateTime<Utc>> {
+        match &self.phase {
+            Phase::Active(active) => Some(active.expires_at),
+            _ => None,
+        }
+    }
+
     /// The last failure, until the next success.
     pub fn last_error(&self) -> Option<&ApiError> {
         self.last_error.as_ref()

@@ -10,8 +10,11 @@
 //! - [`client`]: [`AedifionClient`], the signed calls (HTTP Basic or OIDC bearer tokens).
 //! - [`lifecycle`]: the MQTT account's state machine, pure logic with the time passed in;
 //!   [`keeper`]: the thread that runs it against the client.
-//! - [`credentials`], [`acl`], [`broker`], [`secrets`]: generated user names and passwords, the
-//!   ACL as subscriptions, the broker per environment, keychain entries.
+//! - [`credentials`], [`acl`], [`broker`], [`secrets`], [`remembered`]: generated user names
+//!   and passwords, the ACL as subscriptions, the broker per environment, keychain entries, the
+//!   account remembered per profile.
+//! - [`datapoints`]: every datapoint name of a project, in the background, for the store.
+//! - [`controller`]: the background work behind the account panel (`ui::account`), without egui.
 //!
 //! To keep a connection's credentials: build a [`client::AedifionClient`] from a
 //! [`client::Login`], start a [`keeper::CredentialKeeper`] with
@@ -32,6 +35,7 @@ pub mod http;
 pub mod keeper;
 pub mod lifecycle;
 pub mod oidc;
+pub mod remembered;
 pub mod secrets;
 pub mod ureq_transport;
 
