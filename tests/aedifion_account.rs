@@ -208,6 +208,14 @@ fn a_project_without_access_halts_the_keeper_with_a_plain_message() {
         summary.contains("no access to project 8 (401)"),
         "{summary}"
     );
+    let waited = keeper.wait_for_account(Duration::from_secs(5));
+    assert!(
+        matches!(
+            &waited,
+            Err(topicscope::account::keeper::KeeperWaitError::Halted(_))
+        ),
+        "{waited:?}"
+    );
     // Halted means no more requests: asking again with the same login would not help.
     let count = server.requests().len();
     clock.advance(TimeDelta::seconds(3600));
@@ -331,8 +339,8 @@ fn renewal_before_expiry_follows_the_put_expiry_rule() {
     let server = server(&clock);
     let client = client(&server, &clock, PASSWORD, SignInMethod::Basic);
     let keeper = keeper(&client, 6);
-    let created = wait_for_keeper(&keeper, "an account", |status| status.account.is_some());
-    let account = created.account.expect("account");
+    let account = keeper.wait_for_account(WAIT).expect("an account");
+    let created = keeper.status();
     let start = clock.now();
     assert_eq!(account.valid_until, start + TimeDelta::seconds(6));
     assert_eq!(

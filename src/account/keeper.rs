@@ -117,6 +117,23 @@ impl KeeperStatus {
     }
 }
 
+/// Why [`CredentialKeeper::wait_for_account`] returned without an account.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeeperWaitError {
+    /// The keeper stopped until the user acts.
+    #[error("{0}")]
+    Halted(ApiError),
+    /// The keeper thread ended.
+    #[error("the MQTT credentials keeper stopped")]
+    Stopped,
+    /// No account in time (the last failure, if any, says why).
+    #[error("no MQTT credentials in time{}", last_error.as_ref().map(|error| format!(": {error}")).unwrap_or_default())]
+    TimedOut {
+        /// The last failure.
+        last_error: Option<ApiError>,
+    },
+}
+
 #[derive(Default)]
 struct Inner {
     stop: bool,
@@ -127,7 +144,10 @@ struct Inner {
 
 struct Shared {
     inner: Mutex<Inner>,
+    /// Wakes the keeper thread (stop, resume).
     wake: Condvar,
+    /// Wakes waiters for a new status.
+    changed: Condvar,
     notify: Option<Box<dyn Fn() + Send + Sync>>,
 }
 
@@ -164,6 +184,7 @@ impl CredentialKeeper {
         let shared = Arc::new(Shared {
             inner: Mutex::new(Inner::default()),
             wake: Condvar::new(),
+            changed: Condvar::new(),
             notify,
         });
         let thread_shared = Arc::clone(&shared);
@@ -184,6 +205,37 @@ impl CredentialKeeper {
     /// Events since the last call, oldest first.
     pub fn take_events(&self) -> Vec<LifecycleEvent> {
         self.shared.lock().events.drain(..).collect()
+    }
+
+    /// Waits (blocking: not on the UI thread) until an account exists, the keeper halts, or
+    /// `timeout` passes. Headless mode and commands use it before connecting.
+    pub fn wait_for_account(&self, timeout: Duration) -> Result<MqttAccount, KeeperWaitError> {
+        let deadline = std::time::Instant::now() + timeout;
+        let mut inner = self.shared.lock();
+        loop {
+            if let Some(account) = &inner.status.account {
+                return Ok(account.clone());
+            }
+            match (&inner.status.activity, &inner.status.last_error) {
+                (KeeperActivity::Halted, Some(error)) => {
+                    return Err(KeeperWaitError::Halted(error.clone()));
+                }
+                (KeeperActivity::Stopped, _) => return Err(KeeperWaitError::Stopped),
+                _ => {}
+            }
+            let now = std::time::Instant::now();
+            if now >= deadline {
+                return Err(KeeperWaitError::TimedOut {
+                    last_error: inner.status.last_error.clone(),
+                });
+            }
+            inner = self
+                .shared
+                .changed
+                .wait_timeout(inner, deadline - now)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
     }
 
     /// Continues after a halt (e.g. once the user has fixed the password).
@@ -264,6 +316,7 @@ fn run(
         }
     }
     shared.lock().status.activity = KeeperActivity::Stopped;
+    shared.changed.notify_all();
     if let Some(notify) = &shared.notify {
         notify();
     }
@@ -335,6 +388,9 @@ fn publish(
         inner.status = status;
         changed
     };
+    if changed {
+        shared.changed.notify_all();
+    }
     if changed && let Some(notify) = &shared.notify {
         notify();
     }
