@@ -23,6 +23,7 @@ use topicscope::account::keeper::KeeperSettings;
 use topicscope::account::ureq_transport::{TransportSettings, UreqTransport};
 use topicscope::model::hash_id::hash_id;
 use topicscope::model::message::{Message, Nanos, Qos};
+use topicscope::model::secret::{MemorySecrets, NoSecrets, SecretBackend};
 use topicscope::model::store::{Limits, Store};
 use topicscope::model::tree::NodeId;
 use topicscope::ui::Explorer;
@@ -53,8 +54,17 @@ fn setup() -> (Arc<ManualClock>, ContractServer) {
 }
 
 fn harness(server: &ContractServer, clock: &Arc<ManualClock>) -> Harness<'static, State> {
-    let controller =
-        AccountController::new(clock.clone(), None).with_keeper_settings(KeeperSettings {
+    harness_with_secrets(server, clock, Arc::new(MemorySecrets::new()))
+}
+
+fn harness_with_secrets(
+    server: &ContractServer,
+    clock: &Arc<ManualClock>,
+    secrets: Arc<dyn SecretBackend>,
+) -> Harness<'static, State> {
+    let controller = AccountController::new(clock.clone(), None)
+        .with_secrets(secrets)
+        .with_keeper_settings(KeeperSettings {
             poll_interval: Duration::from_millis(20),
         });
     let state = State {
@@ -282,4 +292,53 @@ fn datapoint_names_from_the_api_are_shown_in_the_tree() {
     harness.run_steps(2);
     harness.get_by_label_contains(&format!("{}  {first}", hash_id(&first, 8)));
     harness.get_by_label_contains(&format!("{}  {second}", hash_id(&second, 8)));
+}
+
+#[test]
+fn the_password_is_kept_in_the_keychain_and_used_when_none_is_typed() {
+    let (clock, server) = setup();
+    let secrets = Arc::new(MemorySecrets::new());
+    let mut harness = harness_with_secrets(&server, &clock, secrets.clone());
+    // Nothing saved yet: a plain message.
+    harness.get_by_label("Sign in").click();
+    run_until(&mut harness, "the refusal", |harness| {
+        harness
+            .query_by_label(&format!(
+                "No password is saved for {EMAIL}: type your password."
+            ))
+            .is_some()
+    });
+    sign_in(&mut harness, PASSWORD);
+    run_until(&mut harness, "the project list", |harness| {
+        harness.query_by_label(PROJECT_ROW).is_some()
+    });
+    let key = topicscope::account::secrets::platform_password_key(&server.base_url, EMAIL);
+    assert_eq!(secrets.get(&key), Ok(Some(PASSWORD.into())));
+    harness.get_by_label("Sign out").click();
+    harness.run_steps(2);
+    harness.get_by_label("With no password typed, the saved one is used.");
+    harness.get_by_label("Sign in").click();
+    run_until(&mut harness, "the project list again", |harness| {
+        harness.query_by_label(PROJECT_ROW).is_some()
+    });
+    let signed_in = server
+        .requests()
+        .iter()
+        .filter(|request| request.path == "/v2/user/projects" && request.status == 200)
+        .count();
+    assert_eq!(signed_in, 2);
+}
+
+#[test]
+fn without_a_keychain_the_sign_in_works_and_says_the_password_was_not_saved() {
+    let (clock, server) = setup();
+    let secrets = Arc::new(NoSecrets::new("no session bus"));
+    let mut harness = harness_with_secrets(&server, &clock, secrets);
+    sign_in(&mut harness, PASSWORD);
+    run_until(&mut harness, "the project list", |harness| {
+        harness.query_by_label(PROJECT_ROW).is_some()
+    });
+    harness.get_by_label_contains(
+        "The password was not saved: No OS keychain available (no session bus)",
+    );
 }

@@ -15,7 +15,9 @@ use super::datapoints::{DatapointImport, DatapointNames, ImportError, ImportProg
 use super::http::HttpTransport;
 use super::keeper::{CredentialKeeper, KeeperSettings, KeeperStatus};
 use super::lifecycle::{AccountRequest, Lifecycle, LifecyclePolicy, MqttAccount};
+use super::secrets::PlatformSecrets;
 use super::ureq_transport::{TransportSettings, UreqTransport};
+use crate::model::secret::SecretBackend;
 
 /// A callback that asks the window for a repaint; must not block.
 pub type Notify = Arc<dyn Fn() + Send + Sync>;
@@ -58,7 +60,8 @@ pub enum AccountEvent {
     },
 }
 
-type SignInResult = Result<(Arc<AedifionClient>, Vec<ProjectWithContext>), String>;
+/// A finished sign-in: the client, the projects, and a note about the keychain (if any).
+type SignInResult = Result<(Arc<AedifionClient>, Vec<ProjectWithContext>, Option<String>), String>;
 
 struct Connection {
     project_id: u64,
@@ -70,6 +73,7 @@ struct Connection {
 pub struct AccountController {
     clock: Arc<dyn Clock>,
     transport: Option<Arc<dyn HttpTransport>>,
+    secrets: Option<Arc<dyn SecretBackend>>,
     notify: Option<Notify>,
     keeper_settings: KeeperSettings,
     state: SignInState,
@@ -79,6 +83,7 @@ pub struct AccountController {
     connection: Option<Connection>,
     import: Option<DatapointImport>,
     import_error: Option<String>,
+    keychain_note: Option<String>,
     validity_secs: u32,
 }
 
@@ -97,6 +102,7 @@ impl AccountController {
         Self {
             clock,
             transport: None,
+            secrets: None,
             notify,
             keeper_settings: KeeperSettings::default(),
             state: SignInState::SignedOut,
@@ -106,6 +112,7 @@ impl AccountController {
             connection: None,
             import: None,
             import_error: None,
+            keychain_note: None,
             validity_secs: super::api::MAX_VALIDITY_SECS,
         }
     }
@@ -113,6 +120,13 @@ impl AccountController {
     /// Uses `transport` instead of the real client (and tests may shorten waits and validity).
     pub fn with_transport(mut self, transport: Arc<dyn HttpTransport>) -> Self {
         self.transport = Some(transport);
+        self
+    }
+
+    /// Keeps the platform password (and OIDC refresh token) in `secrets`, the same keychain as
+    /// broker passwords: a sign-in with an empty password uses the saved one.
+    pub fn with_secrets(mut self, secrets: Arc<dyn SecretBackend>) -> Self {
+        self.secrets = Some(secrets);
         self
     }
 
@@ -157,22 +171,32 @@ impl AccountController {
         self.import.as_ref().map(DatapointImport::progress)
     }
 
+    /// What happened with the keychain at the last sign-in (e.g. the password could not be
+    /// saved), if worth saying.
+    pub fn keychain_note(&self) -> Option<&str> {
+        self.keychain_note.as_deref()
+    }
+
     /// Why the last datapoint import failed.
     pub fn import_error(&self) -> Option<&str> {
         self.import_error.as_deref()
     }
 
     /// Signs in on a background thread and reads the project list (a new sign-in replaces the
-    /// old one and stops its credentials).
-    pub fn sign_in(&mut self, login: Login) {
+    /// old one and stops its credentials). An empty password means the one saved in the
+    /// keychain; `remember` saves the password (and an OIDC refresh token) after a successful
+    /// sign-in. Keychain calls run on that thread too, never on the caller's.
+    pub fn sign_in(&mut self, login: Login, remember: bool) {
         self.sign_out();
         self.state = SignInState::SigningIn;
+        self.keychain_note = None;
         let (sender, receiver) = mpsc::sync_channel(1);
         let transport = self.transport.clone();
+        let secrets = self.secrets.clone();
         let clock = Arc::clone(&self.clock);
         let notify = self.notify.clone();
         let job = move || {
-            let result = sign_in(login, transport, clock);
+            let result = sign_in(login, remember, secrets.as_deref(), transport, clock);
             let _ = sender.send(result);
             if let Some(notify) = notify {
                 notify();
@@ -252,7 +276,8 @@ impl AccountController {
         let mut events = Vec::new();
         if let Some(receiver) = &self.pending {
             match receiver.try_recv() {
-                Ok(Ok((client, projects))) => {
+                Ok(Ok((client, projects, keychain_note))) => {
+                    self.keychain_note = keychain_note;
                     self.state = SignInState::SignedIn {
                         email: client.email().to_owned(),
                     };
@@ -317,19 +342,53 @@ impl AccountController {
 }
 
 fn sign_in(
-    login: Login,
+    mut login: Login,
+    remember: bool,
+    secrets: Option<&dyn SecretBackend>,
     transport: Option<Arc<dyn HttpTransport>>,
     clock: Arc<dyn Clock>,
 ) -> SignInResult {
+    let keychain = secrets.map(PlatformSecrets::new);
+    if login.password.is_empty() {
+        let saved = match &keychain {
+            Some(keychain) => keychain
+                .password(&login.api_url, &login.email)
+                .map_err(|error| error.to_string())?,
+            None => None,
+        };
+        login.password = saved.ok_or_else(|| {
+            format!(
+                "No password is saved for {}: type your password.",
+                login.email
+            )
+        })?;
+    }
     let transport = match transport {
         Some(transport) => transport,
         None => Arc::new(
             UreqTransport::new(&TransportSettings::default()).map_err(|error| error.to_string())?,
         ),
     };
+    let (api_url, email, password) = (
+        login.api_url.clone(),
+        login.email.clone(),
+        login.password.clone(),
+    );
     let client = Arc::new(AedifionClient::new(login, transport, clock));
     let projects = client
         .projects()
         .map_err(|error: ApiError| error.to_string())?;
-    Ok((client, projects))
+    let note = match (&keychain, remember) {
+        (Some(keychain), true) => keychain
+            .remember_password(&api_url, &email, &password)
+            .and_then(|()| match client.refresh_token() {
+                Some(token) => keychain.remember_refresh_token(&api_url, &email, &token),
+                None => Ok(()),
+            })
+            .err()
+            .map(|error| format!("The password was not saved: {error}")),
+        (None, true) => Some("No keychain: the password was not saved.".into()),
+        (_, false) => None,
+    };
+    Ok((client, projects, note))
 }

@@ -17,8 +17,14 @@ use crate::account::oidc::{DEFAULT_CLIENT_ID, DEFAULT_ISSUER, OidcSettings};
 /// What the user asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AccountAction {
-    /// Sign in with this login.
-    SignIn(Login),
+    /// Sign in with this login (an empty password: the saved one), saving the password if
+    /// `remember`.
+    SignIn {
+        /// Where and as whom.
+        login: Login,
+        /// Save the password in the keychain after a successful sign-in.
+        remember: bool,
+    },
     /// Forget the sign-in and stop the credentials.
     SignOut,
     /// Create and keep credentials for the project.
@@ -35,7 +41,7 @@ pub enum AccountAction {
 /// Applies `action` to `controller` (what the app does after drawing).
 pub fn apply(action: AccountAction, controller: &mut AccountController) {
     match action {
-        AccountAction::SignIn(login) => controller.sign_in(login),
+        AccountAction::SignIn { login, remember } => controller.sign_in(login, remember),
         AccountAction::SignOut => controller.sign_out(),
         AccountAction::Connect { project_id, rights } => controller.connect(project_id, rights),
         AccountAction::Disconnect => controller.disconnect(),
@@ -52,6 +58,7 @@ pub struct AccountPanel {
     use_oidc: bool,
     oidc_issuer: String,
     oidc_client_id: String,
+    remember: bool,
     selected: Option<u64>,
     allow_write: bool,
     confirming_write: bool,
@@ -67,6 +74,7 @@ impl Default for AccountPanel {
             use_oidc: false,
             oidc_issuer: DEFAULT_ISSUER.into(),
             oidc_client_id: DEFAULT_CLIENT_ID.into(),
+            remember: true,
             selected: None,
             allow_write: false,
             confirming_write: false,
@@ -155,9 +163,14 @@ impl AccountPanel {
                         labelled_field(ui, "Client id", &mut self.oidc_client_id, false);
                     });
             }
-            let ready = !self.email.trim().is_empty()
-                && !self.password.is_empty()
-                && !self.api_url().is_empty();
+            ui.checkbox(
+                &mut self.remember,
+                "Remember the password in the OS keychain",
+            );
+            if self.password.is_empty() {
+                ui.weak("With no password typed, the saved one is used.");
+            }
+            let ready = !self.email.trim().is_empty() && !self.api_url().is_empty();
             if ui
                 .add_enabled(ready, egui::Button::new("Sign in"))
                 .clicked()
@@ -170,12 +183,15 @@ impl AccountPanel {
                 } else {
                     SignInMethod::Basic
                 };
-                action = Some(AccountAction::SignIn(Login {
-                    api_url: self.api_url(),
-                    email: self.email.trim().to_owned(),
-                    password: self.password.clone(),
-                    method,
-                }));
+                action = Some(AccountAction::SignIn {
+                    login: Login {
+                        api_url: self.api_url(),
+                        email: self.email.trim().to_owned(),
+                        password: self.password.clone(),
+                        method,
+                    },
+                    remember: self.remember,
+                });
             }
         });
         match state {
@@ -209,6 +225,9 @@ impl AccountPanel {
                 action = Some(AccountAction::SignOut);
             }
         });
+        if let Some(note) = controller.keychain_note() {
+            ui.label(RichText::new(note).color(palette.warning));
+        }
         ui.separator();
         let projects = controller.projects();
         if projects.is_empty() {
