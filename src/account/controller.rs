@@ -123,8 +123,8 @@ impl AccountController {
         self
     }
 
-    /// Keeps the platform password (and OIDC refresh token) in `secrets`, the same keychain as
-    /// broker passwords: a sign-in with an empty password uses the saved one.
+    /// Keeps the platform password in `secrets`, the same keychain as broker passwords: a
+    /// sign-in with an empty password uses the saved one.
     pub fn with_secrets(mut self, secrets: Arc<dyn SecretBackend>) -> Self {
         self.secrets = Some(secrets);
         self
@@ -184,8 +184,7 @@ impl AccountController {
 
     /// Signs in on a background thread and reads the project list (a new sign-in replaces the
     /// old one and stops its credentials). An empty password means the one saved in the
-    /// keychain; `remember` saves the password (and an OIDC refresh token) after a successful
-    /// sign-in. Keychain calls run on that thread too, never on the caller's.
+    /// keychain; `remember` saves the password after a successful sign-in. Keychain calls run on that thread too, never on the caller's.
     pub fn sign_in(&mut self, login: Login, remember: bool) {
         self.sign_out();
         self.state = SignInState::SigningIn;
@@ -379,12 +378,10 @@ fn sign_in(
         .projects()
         .map_err(|error: ApiError| error.to_string())?;
     let note = match (&keychain, remember) {
+        // Only the password: it signs in again whenever needed, so a stored refresh token
+        // would be one more secret on disk for nothing.
         (Some(keychain), true) => keychain
             .remember_password(&api_url, &email, &password)
-            .and_then(|()| match client.refresh_token() {
-                Some(token) => keychain.remember_refresh_token(&api_url, &email, &token),
-                None => Ok(()),
-            })
             .err()
             .map(|error| format!("The password was not saved: {error}")),
         (None, true) => Some("No keychain: the password was not saved.".into()),
