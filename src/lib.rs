@@ -5,6 +5,7 @@
 //! `ui` (egui panels over the model) ← `app`. `demo` runs the built-in broker and building
 //! simulator. ARCHITECTURE.md draws it; `tests/layering.rs` enforces it.
 
+pub mod account;
 pub mod app;
 pub mod cli;
 pub mod commands;
