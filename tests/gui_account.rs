@@ -28,7 +28,7 @@ use topicscope::model::store::{Limits, Store};
 use topicscope::model::time::Nanos;
 use topicscope::model::topic::qos::Qos;
 use topicscope::model::topic::tree::NodeId;
-use topicscope::ui::account::{AccountPanel, apply};
+use topicscope::ui::account::{AccountAction, AccountPanel};
 
 const EMAIL: &str = "engineer@newco.example";
 const PASSWORD: &str = "platform password";
@@ -38,6 +38,18 @@ struct State {
     panel: AccountPanel,
     controller: AccountController,
     events: Vec<AccountEvent>,
+}
+
+/// What the app does with the panel's actions (the window does it in `app/aedifion.rs`).
+fn apply(action: AccountAction, controller: &mut AccountController) {
+    match action {
+        AccountAction::SignIn { login, remember } => controller.sign_in(login, remember),
+        AccountAction::SignOut => controller.sign_out(),
+        AccountAction::Connect {
+            project_id, rights, ..
+        } => controller.connect(project_id, rights),
+        AccountAction::Disconnect => controller.disconnect(),
+    }
 }
 
 fn datapoint_name(index: usize) -> String {
@@ -68,8 +80,11 @@ fn harness_with_secrets(
         .with_keeper_settings(KeeperSettings {
             poll_interval: Duration::from_millis(20),
         });
+    let mut panel = AccountPanel::with_custom_api(&server.base_url, EMAIL);
+    // No broker is contacted here: the panel needs one to offer Connect for a custom API.
+    panel.set_custom_broker("127.0.0.1:8884", None);
     let state = State {
-        panel: AccountPanel::with_custom_api(&server.base_url, EMAIL),
+        panel,
         controller,
         events: Vec::new(),
     };
@@ -147,7 +162,7 @@ fn sign_in_pick_a_project_and_connect_shows_when_the_credentials_expire() {
     let events = &harness.state().events;
     let connect = events.iter().find_map(|event| match event {
         AccountEvent::Connect { account, plan, .. } => Some((account, plan)),
-        AccountEvent::DatapointNames { .. } => None,
+        AccountEvent::DatapointNames { .. } | AccountEvent::Renewed { .. } => None,
     });
     let (account, plan) = connect.expect("a Connect event");
     assert_eq!(account.username, accounts[0].username);
@@ -158,7 +173,7 @@ fn sign_in_pick_a_project_and_connect_shows_when_the_credentials_expire() {
             topic_prefix,
             names,
         } => Some((topic_prefix, names)),
-        AccountEvent::Connect { .. } => None,
+        AccountEvent::Connect { .. } | AccountEvent::Renewed { .. } => None,
     });
     let (prefix, names) = names.expect("datapoint names");
     assert_eq!(prefix.as_deref(), Some("lbg01/mybuilding"));

@@ -116,7 +116,7 @@ fn headless_receives_every_message_bench_publishes_through_the_demo_broker() {
     let ready: PathBuf = dir.path().join("ready");
     let dump = dir.path().join("dump.json");
     let args = HeadlessArgs {
-        url: url.clone(),
+        url: Some(url.clone()),
         // The simulated building publishes too; only the bench topics are counted.
         subscribe: vec!["lbg01/bench/#".into()],
         qos: Some(1),
@@ -128,6 +128,7 @@ fn headless_receives_every_message_bench_publishes_through_the_demo_broker() {
         ready_file: Some(ready.clone()),
         client_id: None,
         persistent_session: false,
+        aedifion: Default::default(),
     };
     let (done, result) = std::sync::mpsc::sync_channel(1);
     std::thread::Builder::new()

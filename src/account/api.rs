@@ -11,26 +11,7 @@ use crate::model::aedifion::project::AedifionProject;
 use super::http::TransportError;
 use super::oidc::OidcError;
 
-/// What an MQTT account may do on its topics. `write` implies read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Rights {
-    /// Subscribe only (the default, and what TopicScope asks for unless told otherwise).
-    #[default]
-    Read,
-    /// Subscribe and publish.
-    Write,
-}
-
-impl Rights {
-    /// `read` or `write`, as the API spells it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Rights::Read => "read",
-            Rights::Write => "write",
-        }
-    }
-}
+pub use crate::model::config::aedifion_account::Rights;
 
 /// `POST /v2/project/{id}/mqttuser` body (`NewMqttUser`). `Debug` hides the password.
 #[derive(Clone, PartialEq, Eq, Serialize)]

@@ -98,6 +98,11 @@ impl AedifionClient {
         &self.api_url
     }
 
+    /// The login (the password included: it stays in the process).
+    pub fn login(&self) -> &Login {
+        &self.login
+    }
+
     /// The e-mail address signed in with.
     pub fn email(&self) -> &str {
         &self.login.email

@@ -6,6 +6,8 @@
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, TryRecvError};
 
+use chrono::{DateTime, Utc};
+
 use super::acl::{SubscriptionPlan, subscription_plan};
 use super::api::{ApiError, ProjectWithContext, Rights};
 use super::client::{AedifionClient, Login};
@@ -50,6 +52,18 @@ pub enum AccountEvent {
         account: MqttAccount,
         /// What to subscribe to.
         plan: SubscriptionPlan,
+        /// When it expires by this machine's clock (what schedules its renewal).
+        expires_at: DateTime<Utc>,
+    },
+    /// The account was renewed: same user name and password, the connection stays; only its
+    /// expiry changed (remember it).
+    Renewed {
+        /// The project.
+        project_id: u64,
+        /// The account with its new expiry.
+        account: MqttAccount,
+        /// When it expires by this machine's clock.
+        expires_at: DateTime<Utc>,
     },
     /// Names for the store: `Store::learn_datapoint_names(prefix, names.iter())`.
     DatapointNames {
@@ -67,6 +81,8 @@ struct Connection {
     project_id: u64,
     keeper: CredentialKeeper,
     generation: u64,
+    /// The expiry last reported, to tell a renewal.
+    valid_until: Option<DateTime<Utc>>,
 }
 
 /// The account's background work and its state.
@@ -140,6 +156,26 @@ impl AccountController {
     pub fn with_validity_secs(mut self, validity_secs: u32) -> Self {
         self.validity_secs = validity_secs;
         self
+    }
+
+    /// Sets the callback that asks the window for a repaint after background work.
+    pub fn set_notify(&mut self, notify: Option<Notify>) {
+        self.notify = notify;
+    }
+
+    /// The validity asked for at creation and each renewal, seconds.
+    pub fn validity_secs(&self) -> u32 {
+        self.validity_secs
+    }
+
+    /// The clock the account goes by.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// The login of the current sign-in, once signed in.
+    pub fn login(&self) -> Option<&Login> {
+        self.client.as_deref().map(AedifionClient::login)
     }
 
     /// The sign-in state.
@@ -224,10 +260,6 @@ impl AccountController {
     /// Starts keeping credentials for `project_id` with `rights` (write only after the user
     /// confirmed), and reads the project's datapoint names.
     pub fn connect(&mut self, project_id: u64, rights: Rights) {
-        self.disconnect();
-        let Some(client) = self.client.clone() else {
-            return;
-        };
         let request = AccountRequest {
             project_id,
             rights,
@@ -235,6 +267,19 @@ impl AccountController {
             description: Some("TopicScope session".into()),
         };
         let lifecycle = Lifecycle::new(request, LifecyclePolicy::default(), &local_host_name());
+        self.connect_lifecycle(lifecycle);
+    }
+
+    /// Starts keeping credentials as `lifecycle` says (e.g. one resuming a remembered account:
+    /// no new account unless it expired), and reads the project's datapoint names. Needs a
+    /// sign-in; without one nothing starts.
+    pub fn connect_lifecycle(&mut self, lifecycle: Lifecycle) {
+        self.disconnect();
+        let Some(client) = self.client.clone() else {
+            return;
+        };
+        let project_id = lifecycle.request().project_id;
+        let valid_until = lifecycle.account().map(|account| account.valid_until);
         let notify = self.notify.clone();
         let boxed = notify
             .clone()
@@ -245,6 +290,7 @@ impl AccountController {
                     project_id,
                     keeper,
                     generation: 0,
+                    valid_until,
                 });
             }
             Err(error) => {
@@ -303,17 +349,28 @@ impl AccountController {
         };
         if let Some(connection) = &mut self.connection {
             let status = connection.keeper.status();
-            if status.account_generation != connection.generation
-                && let Some(account) = status.account
-            {
-                connection.generation = status.account_generation;
-                let prefix = prefix_of(&self.projects, connection.project_id);
-                let plan = subscription_plan(&account.acl, prefix.as_ref());
-                events.push(AccountEvent::Connect {
-                    project_id: connection.project_id,
-                    account,
-                    plan,
-                });
+            if let Some(account) = status.account {
+                let expires_at = status.expires_at.unwrap_or(account.valid_until);
+                let project_id = connection.project_id;
+                let renewed = connection.valid_until != Some(account.valid_until);
+                connection.valid_until = Some(account.valid_until);
+                if status.account_generation != connection.generation {
+                    connection.generation = status.account_generation;
+                    let prefix = prefix_of(&self.projects, project_id);
+                    let plan = subscription_plan(&account.acl, prefix.as_ref());
+                    events.push(AccountEvent::Connect {
+                        project_id,
+                        account,
+                        plan,
+                        expires_at,
+                    });
+                } else if renewed {
+                    events.push(AccountEvent::Renewed {
+                        project_id,
+                        account,
+                        expires_at,
+                    });
+                }
             }
         }
         if let Some(import) = &mut self.import

@@ -30,8 +30,11 @@ use crate::ui::settings::{SettingsWindow, theme_preference};
 use crate::ui::status_bar::{Health, StatusView};
 use crate::ui::top_bar::{ConnectionSummary, PickerChoice, TopBar};
 
+mod aedifion;
 pub mod bench_probe;
 mod writes;
+
+pub use aedifion::ACCOUNT_WINDOW_TITLE;
 
 /// Key of the explorer's view choices in eframe's storage.
 const VIEW_STATE_KEY: &str = "topicscope.explorer_view";
@@ -80,6 +83,7 @@ pub fn status_view(
         oversize_refused: 0,
         holding_back: inbox.holding_back,
         stalls: inbox.stalls,
+        credentials: None,
     }
 }
 
@@ -160,6 +164,8 @@ pub struct TopicScopeApp {
     notices: Vec<String>,
     /// Publish, setpoint and audit windows with the write gate (see `app/writes.rs`).
     writes: crate::ui::writes::WriteDesk,
+    /// The aedifion account window and its credentials (see `app/aedifion.rs`).
+    account: aedifion::AccountDesk,
 }
 
 impl TopicScopeApp {
@@ -209,7 +215,7 @@ impl TopicScopeApp {
             config_dir: options.config_dir,
             settings,
             profile_editor: ProfilesPanel::new(profiles, shared),
-            secrets,
+            secrets: secrets.clone(),
             top_bar,
             settings_window: SettingsWindow::default(),
             profile_editor_open: false,
@@ -218,6 +224,7 @@ impl TopicScopeApp {
             demo: None,
             bench_probe: bench_probe::GuiProbe::from_env(),
             notices,
+            account: aedifion::AccountDesk::new(ctx, secrets.clone()),
         };
         match options.startup {
             Startup::Auto if app.profiles().profiles().is_empty() => app.connect_demo(ctx),
@@ -311,6 +318,11 @@ impl TopicScopeApp {
                 view
             }
         };
+        self.account_before_frame(ctx);
+        let view = StatusView {
+            credentials: self.credentials_view(),
+            ..view
+        };
         self.explorer.set_status(view);
     }
 
@@ -355,7 +367,11 @@ impl TopicScopeApp {
                     .push(format!("The profile {profile_id} no longer exists.")),
             },
             UiAction::ConnectDemo => self.connect_demo(ctx),
-            UiAction::Disconnect => self.disconnect(),
+            UiAction::Disconnect => {
+                self.account_disconnected();
+                self.disconnect();
+            }
+            UiAction::OpenAedifionAccount => self.open_account_window(None),
             UiAction::OpenProfileEditor => {
                 if let PickerChoice::Saved(id) = &self.top_bar.choice {
                     self.profile_editor.select(id);
@@ -402,6 +418,7 @@ impl TopicScopeApp {
             self.apply_settings(ctx, settings);
         }
         self.profile_editor_ui(ctx);
+        self.account_window_ui(ctx);
         if let Some(prompt) = &mut self.password_prompt
             && let Some(outcome) = prompt.show(ctx)
         {
@@ -425,6 +442,15 @@ impl TopicScopeApp {
             .show(ctx, |ui| requested = self.profile_editor.ui(ui));
         self.profile_editor_open = open;
         match requested {
+            Some(
+                ProfileAction::Connect { profile, .. } | ProfileAction::AskPassword { profile, .. },
+            ) if profile.aedifion_account.is_some() => {
+                self.profile_editor_open = false;
+                self.connect_account_profile(ctx, &profile);
+            }
+            Some(ProfileAction::SignInToAedifion { profile_id }) => {
+                self.open_account_window(profile_id);
+            }
             Some(ProfileAction::Connect { profile, password }) => {
                 self.profile_editor_open = false;
                 self.connect(ctx, profile, password);
@@ -450,6 +476,9 @@ impl TopicScopeApp {
 
     /// Connects with `profile`, taking its password from the keychain or asking for it.
     fn connect_with_stored_password(&mut self, ctx: &egui::Context, profile: Profile) {
+        if self.connect_account_profile(ctx, &profile) {
+            return;
+        }
         match resolve_password(&profile, None, &*self.secrets) {
             PasswordNeed::Known(password) => self.connect(ctx, profile, password),
             PasswordNeed::Ask { reason } => {
@@ -471,6 +500,7 @@ impl TopicScopeApp {
     /// Replaces the current connection with one for `profile`. What was received is kept when
     /// reconnecting with the same profile and forgotten otherwise.
     fn connect(&mut self, ctx: &egui::Context, mut profile: Profile, password: Option<String>) {
+        self.account_before_connect(&profile);
         if profile.demo {
             match self.start_demo() {
                 Ok(port) => {

@@ -158,7 +158,7 @@ pub fn main(args: &AedifionArgs) -> ExitCode {
 }
 
 /// The platform password: the environment, else a prompt on the terminal.
-fn password(email: &str) -> Result<String, AedifionCommandError> {
+pub(crate) fn password(email: &str) -> Result<String, AedifionCommandError> {
     if let Ok(password) = std::env::var(PASSWORD_ENV)
         && !password.is_empty()
     {

@@ -10,6 +10,9 @@ use std::io::{BufWriter, Write as _};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use crate::commands::aedifion_source::{
+    AedifionRunStats, AedifionSource, AedifionSourceArgs, AedifionSourceError,
+};
 use crate::model::config::profile::{Profile, validate_client_id};
 use crate::model::config::secret::{NoSecrets, password_from_env};
 use crate::model::config::secret::{PasswordNeed, resolve_password};
@@ -21,7 +24,7 @@ use crate::model::store::memory_budget::inbox_capacity_for_budget;
 use crate::model::time::{Nanos, now_nanos};
 use crate::model::topic::qos::Qos;
 use crate::model::topic::tree::NodeId;
-use crate::mqtt::ConnectionState;
+use crate::mqtt::{ConnectionState, InboxStats};
 use crate::session::wake::WakeSignal;
 use crate::session::{ConnectOptions, Connection, ConnectionError, PUMP_BATCH, Session, Source};
 
@@ -38,8 +41,8 @@ const STOP_GRACE: Duration = Duration::from_secs(2);
 #[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
 pub struct HeadlessArgs {
     /// Broker: mqtt[s]|ws[s]://[user@]host[:port][/path] (password from TOPICSCOPE_PASSWORD).
-    #[arg(long, value_name = "URL")]
-    pub url: String,
+    #[arg(long, value_name = "URL", required_unless_present = "aedifion_project")]
+    pub url: Option<String>,
     /// Topic filter to subscribe to (repeatable; default: #).
     #[arg(long = "subscribe", short = 's', value_name = "FILTER")]
     pub subscribe: Vec<String>,
@@ -73,6 +76,9 @@ pub struct HeadlessArgs {
     /// disconnected) under the client id: MQTT's clean session off. Needs --client-id.
     #[arg(long, requires = "client_id")]
     pub persistent_session: bool,
+    /// Credentials from the aedifion platform instead of --url (`--aedifion-project ID`).
+    #[command(flatten)]
+    pub aedifion: AedifionSourceArgs,
 }
 
 /// Why headless mode could not run or finish.
@@ -90,6 +96,9 @@ pub enum HeadlessError {
     /// The connection could not start.
     #[error(transparent)]
     Start(#[from] ConnectionError),
+    /// The aedifion account could not be set up.
+    #[error(transparent)]
+    Aedifion(#[from] AedifionSourceError),
     /// A JSON file could not be written.
     #[error("Could not write {path}: {source}. Check that the folder exists and is writable.")]
     Write {
@@ -158,6 +167,9 @@ pub struct HeadlessStats {
     pub stopped_by: &'static str,
     /// Wall clock when the last of `--count` messages had been applied (or dropped and counted).
     pub all_processed_at_nanos: Option<Nanos>,
+    /// With `--aedifion-project`: what happened to the MQTT account.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aedifion: Option<AedifionRunStats>,
 }
 
 /// Runs headless mode with the command line's options until a stop condition is met.
@@ -166,7 +178,18 @@ pub fn run(args: &HeadlessArgs) -> Result<HeadlessStats, HeadlessError> {
         return Err(HeadlessError::NoStopCondition);
     }
     let qos = args.qos.and_then(Qos::from_level);
-    let mut profile = profile_from_url(&args.url, &args.subscribe, qos)?;
+    let mut aedifion = match args.aedifion.aedifion_project {
+        Some(_) => Some(AedifionSource::start(&args.aedifion, &args.subscribe)?),
+        None => None,
+    };
+    let mut profile = match &aedifion {
+        Some(source) => source.profile().clone(),
+        None => profile_from_url(
+            args.url.as_deref().unwrap_or_default(),
+            &args.subscribe,
+            qos,
+        )?,
+    };
     if let Some(client_id) = &args.client_id {
         validate_client_id(client_id)
             .map_err(|error| HeadlessError::Url(UrlProfileError::InvalidProfile(vec![error])))?;
@@ -178,7 +201,17 @@ pub fn run(args: &HeadlessArgs) -> Result<HeadlessStats, HeadlessError> {
     if let Some(mib) = args.memory_budget {
         limits.memory_budget_bytes = mib_to_bytes(mib);
     }
-    let (stats, store) = ingest(args, &profile, &settings, Store::new(limits))?;
+    let result = ingest(
+        args,
+        &profile,
+        &settings,
+        Store::new(limits),
+        aedifion.as_mut(),
+    );
+    if let Some(source) = aedifion {
+        source.stop();
+    }
+    let (stats, store) = result?;
     write_outputs(args, &stats, &store)?;
     Ok(stats)
 }
@@ -190,6 +223,7 @@ fn ingest(
     profile: &Profile,
     settings: &Settings,
     store: Store,
+    mut aedifion: Option<&mut AedifionSource>,
 ) -> Result<(HeadlessStats, Store), HeadlessError> {
     let rss_before = crate::process::rss_bytes();
     let wake = WakeSignal::new();
@@ -202,13 +236,16 @@ fn ingest(
     };
     // Without a window nobody can be asked: a profile that wants a password it was not given
     // connects without one, and the broker says what it thinks of that.
-    let password = match resolve_password(
-        profile,
-        password_from_env(),
-        &NoSecrets::new("headless mode reads no keychain"),
-    ) {
-        PasswordNeed::Known(password) => password,
-        PasswordNeed::Ask { .. } => None,
+    let password = match &aedifion {
+        Some(source) => Some(source.password().to_owned()),
+        None => match resolve_password(
+            profile,
+            password_from_env(),
+            &NoSecrets::new("headless mode reads no keychain"),
+        ) {
+            PasswordNeed::Known(password) => password,
+            PasswordNeed::Ask { .. } => None,
+        },
     };
     let connection = Connection::start(profile.clone(), password, options, Some(wake.waker()))?;
     let mut session = Session::new(Source::Live(connection), store);
@@ -218,9 +255,18 @@ fn ingest(
         .map(|secs| started + Duration::from_secs(secs));
     let mut ready_file = args.ready_file.as_deref();
     let mut all_processed_at_nanos = None;
+    // What connections replaced by a reconnect (a recreated aedifion account) received.
+    let mut earlier = InboxStats::default();
     let stopped_by = loop {
         let report = session.pump(DRAIN_BUDGET);
-        let inbox_stats = session.inbox_stats();
+        if let Some(source) = aedifion.as_deref_mut()
+            && let Some(replaced) = source.poll(&mut session, options, &wake)
+        {
+            earlier.received += replaced.received;
+            earlier.dropped += replaced.dropped + replaced.pending;
+        }
+        let mut inbox_stats = session.inbox_stats();
+        inbox_stats.received += earlier.received;
         if let Some(count) = args.count
             && inbox_stats.received >= count
             && inbox_stats.pending == 0
@@ -263,7 +309,9 @@ fn ingest(
             std::thread::sleep(Duration::from_millis(10));
         }
     }
-    let inbox_stats = session.inbox_stats();
+    let mut inbox_stats = session.inbox_stats();
+    inbox_stats.received += earlier.received;
+    inbox_stats.dropped += earlier.dropped;
     let store = session.into_store();
     let store_stats = store.stats();
     let first = store.rates().first_message_at_nanos();
@@ -305,6 +353,7 @@ fn ingest(
             .map(|secs| inbox_stats.received as f64 / secs),
         stopped_by,
         all_processed_at_nanos,
+        aedifion: aedifion.map(|source| source.stats().clone()),
     };
     Ok((stats, store))
 }
@@ -448,9 +497,50 @@ mod tests {
     }
 
     #[test]
+    fn an_aedifion_project_replaces_the_url_and_needs_an_email() {
+        #[derive(clap::Parser)]
+        struct Command {
+            #[command(flatten)]
+            args: HeadlessArgs,
+        }
+        let parsed = Command::try_parse_from([
+            "headless",
+            "--aedifion-project",
+            "7",
+            "--email",
+            "a@b",
+            "--count",
+            "1",
+        ])
+        .expect("parses without --url");
+        assert_eq!(parsed.args.aedifion.aedifion_project, Some(7));
+        assert_eq!(
+            parsed.args.aedifion.api_url,
+            crate::account::client::PRODUCTION_API_URL
+        );
+        assert_eq!(parsed.args.aedifion.aedifion_validity, 7200);
+        assert!(parsed.args.url.is_none());
+        assert!(Command::try_parse_from(["headless", "--aedifion-project", "7"]).is_err());
+        assert!(Command::try_parse_from(["headless", "--count", "1"]).is_err());
+        assert!(
+            Command::try_parse_from([
+                "headless",
+                "--url",
+                "mqtt://x",
+                "--aedifion-project",
+                "7",
+                "--email",
+                "a@b"
+            ])
+            .is_err()
+        );
+        assert!(Command::try_parse_from(["headless", "--url", "mqtt://x", "--count", "1"]).is_ok());
+    }
+
+    #[test]
     fn a_bad_filter_is_refused_before_connecting() {
         let args = HeadlessArgs {
-            url: "mqtt://127.0.0.1:1".into(),
+            url: Some("mqtt://127.0.0.1:1".into()),
             subscribe: vec!["a/#/b".into()],
             qos: None,
             duration: Some(1),
@@ -461,6 +551,7 @@ mod tests {
             ready_file: None,
             client_id: None,
             persistent_session: false,
+            aedifion: AedifionSourceArgs::default(),
         };
         let error = run(&args).expect_err("bad filter");
         assert!(error.to_string().contains("a/#/b"), "{error}");

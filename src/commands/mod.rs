@@ -2,6 +2,7 @@
 //! `app.rs`, free to use the worker, the store, tokio and rumqttc.
 
 pub mod aedifion;
+pub mod aedifion_source;
 pub mod bench;
 pub mod decode;
 pub mod demo_server;

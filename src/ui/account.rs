@@ -1,15 +1,17 @@
 //! The aedifion account panel: sign in (environment, e-mail, password, HTTP Basic or OpenID
 //! Connect), pick a project, optionally allow writing (after a confirmation), connect, and see
 //! the credentials' state ("credentials valid until 14:32") and the datapoint import's
-//! progress. It reads an [`AccountController`] and returns [`AccountAction`]s; the network work
-//! happens on the controller's threads, never here.
+//! progress. It reads an [`AccountController`] and returns [`AccountAction`]s, which the app
+//! applies; the network work happens on the controller's threads, never here.
+
+use std::path::PathBuf;
 
 use egui::RichText;
 
 use super::confirm::{ConfirmDialog, ConfirmOutcome};
 use super::theme::Palette;
 use crate::account::api::Rights;
-use crate::account::broker::Environment;
+use crate::account::broker::{BrokerEndpoint, Environment};
 use crate::account::client::{Login, SignInMethod};
 use crate::account::controller::{AccountController, SignInState};
 use crate::account::oidc::{DEFAULT_CLIENT_ID, DEFAULT_ISSUER, OidcSettings};
@@ -27,25 +29,19 @@ pub enum AccountAction {
     },
     /// Forget the sign-in and stop the credentials.
     SignOut,
-    /// Create and keep credentials for the project.
+    /// Create and keep credentials for the project, and connect to its broker.
     Connect {
         /// The project.
         project_id: u64,
         /// `Read`, or `Write` after the user confirmed.
         rights: Rights,
+        /// The broker: the environment's, or the one typed for a custom API URL.
+        broker: BrokerEndpoint,
+        /// An extra CA certificate (PEM) to trust for the broker's TLS (custom API URLs).
+        broker_ca_file: Option<PathBuf>,
     },
     /// Stop keeping credentials.
     Disconnect,
-}
-
-/// Applies `action` to `controller` (what the app does after drawing).
-pub fn apply(action: AccountAction, controller: &mut AccountController) {
-    match action {
-        AccountAction::SignIn { login, remember } => controller.sign_in(login, remember),
-        AccountAction::SignOut => controller.sign_out(),
-        AccountAction::Connect { project_id, rights } => controller.connect(project_id, rights),
-        AccountAction::Disconnect => controller.disconnect(),
-    }
 }
 
 /// The panel's own state (what is typed and picked).
@@ -62,6 +58,9 @@ pub struct AccountPanel {
     selected: Option<u64>,
     allow_write: bool,
     confirming_write: bool,
+    broker: String,
+    broker_ca_file: String,
+    target: Option<String>,
 }
 
 impl Default for AccountPanel {
@@ -78,6 +77,9 @@ impl Default for AccountPanel {
             selected: None,
             allow_write: false,
             confirming_write: false,
+            broker: String::new(),
+            broker_ca_file: String::new(),
+            target: None,
         }
     }
 }
@@ -96,6 +98,34 @@ impl AccountPanel {
             email: email.to_owned(),
             ..Self::default()
         }
+    }
+
+    /// Fills the form with a remembered login: its environment (or custom URL), e-mail and
+    /// sign-in method; the password is left empty (the saved one is used).
+    pub fn fill_login(&mut self, api_url: &str, email: &str, oidc: Option<(&str, &str)>) {
+        self.environment = Environment::of_api_url(api_url);
+        if self.environment == Environment::Custom {
+            api_url.clone_into(&mut self.custom_api_url);
+        }
+        email.clone_into(&mut self.email);
+        self.password.clear();
+        match oidc {
+            Some((issuer, client_id)) => self.set_oidc(issuer, client_id),
+            None => self.use_oidc = false,
+        }
+    }
+
+    /// Sets the broker used with a custom API URL (`host[:port]`) and its CA file.
+    pub fn set_custom_broker(&mut self, broker: &str, ca_file: Option<&std::path::Path>) {
+        broker.clone_into(&mut self.broker);
+        self.broker_ca_file = ca_file
+            .map(|path| path.display().to_string())
+            .unwrap_or_default();
+    }
+
+    /// Says which profile Connect will connect (`None`: a new one).
+    pub fn set_target(&mut self, profile_name: Option<String>) {
+        self.target = profile_name;
     }
 
     /// Sets the OpenID Connect issuer and client id (and selects OpenID Connect).
@@ -289,12 +319,32 @@ impl AccountPanel {
         } else {
             Rights::Read
         };
+        let api_url = controller
+            .login()
+            .map(|login| login.api_url.clone())
+            .unwrap_or_default();
+        let broker = match Environment::of_api_url(&api_url).broker() {
+            Some(broker) => Some(broker),
+            None => self.custom_broker_ui(ui, palette),
+        };
+        match &self.target {
+            Some(name) => ui.label(format!("Connect updates the profile \"{name}\".")),
+            None => ui.weak("Connect saves a new profile for the project."),
+        };
         ui.horizontal(|ui| {
-            let connect = ui.add_enabled(self.selected.is_some(), egui::Button::new("Connect"));
+            let ready = self.selected.is_some() && broker.is_some();
+            let connect = ui.add_enabled(ready, egui::Button::new("Connect"));
             if connect.clicked()
                 && let Some(project_id) = self.selected
+                && let Some(broker) = broker.clone()
             {
-                action = Some(AccountAction::Connect { project_id, rights });
+                let ca_file = self.broker_ca_file.trim();
+                action = Some(AccountAction::Connect {
+                    project_id,
+                    rights,
+                    broker,
+                    broker_ca_file: (!ca_file.is_empty()).then(|| PathBuf::from(ca_file)),
+                });
             }
             if controller.connected_project().is_some() && ui.button("Stop").clicked() {
                 action = Some(AccountAction::Disconnect);
@@ -323,6 +373,24 @@ impl AccountPanel {
             ui.label(RichText::new(error).color(palette.warning));
         }
         action
+    }
+}
+
+impl AccountPanel {
+    /// The broker fields of a custom API URL; the broker, once it parses.
+    fn custom_broker_ui(&mut self, ui: &mut egui::Ui, palette: &Palette) -> Option<BrokerEndpoint> {
+        egui::Grid::new("account_broker")
+            .num_columns(2)
+            .show(ui, |ui| {
+                labelled_field(ui, "Broker (host:port)", &mut self.broker, false);
+                labelled_field(ui, "Broker CA file (PEM)", &mut self.broker_ca_file, false);
+            });
+        let broker = BrokerEndpoint::parse(&self.broker);
+        if broker.is_none() {
+            let text = "A custom API URL needs its broker: type host:port (MQTT over TLS).";
+            ui.label(RichText::new(text).color(palette.warning));
+        }
+        broker
     }
 }
 

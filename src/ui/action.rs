@@ -41,6 +41,8 @@ pub enum UiAction {
     OpenProfileEditor,
     /// Open the settings window.
     OpenSettings,
+    /// Open the aedifion account window (sign in, pick a project, connect a new profile).
+    OpenAedifionAccount,
     /// New store limits from the settings window.
     SetLimits(Limits),
     /// Open the publish window, with this topic filled in if given.

@@ -47,6 +47,12 @@ pub enum ProfileAction {
         /// Why it is not known (e.g. no keychain), if there is more to say than "none stored".
         reason: Option<String>,
     },
+    /// Open the aedifion account window; its Connect updates the saved profile `profile_id`
+    /// (`None`: creates a new profile).
+    SignInToAedifion {
+        /// The saved profile shown in the editor, if any.
+        profile_id: Option<String>,
+    },
 }
 
 /// A one-line message above the panel (result of the last action).
@@ -101,6 +107,7 @@ enum Command {
     Discard,
     Connect,
     DismissLoadWarning,
+    SignInToAedifion { for_profile: bool },
 }
 
 /// The profile list and editor.
@@ -153,6 +160,66 @@ impl ProfilesPanel {
             if let Some(saved) = &mut editor.saved {
                 saved.templates = profile.templates;
             }
+        }
+        Ok(())
+    }
+
+    /// Saves `profile` as the aedifion account made it (created when no saved profile has its
+    /// id), with `password` (the MQTT account's) in the keychain when the profile keeps it
+    /// there. Returns the profile as saved, and what to tell the user about the keychain if it
+    /// failed. The editor shows the saved profile if it showed it, or nothing unsaved.
+    pub fn save_account_profile(
+        &mut self,
+        profile: Profile,
+        password: &str,
+    ) -> Result<(Profile, Option<String>), StoreError> {
+        let previous = self
+            .library
+            .store()
+            .get(&profile.id)
+            .map(|saved| saved.password_storage);
+        let change = self.library.save(profile, password, previous)?;
+        let note = match change.keychain {
+            KeychainOutcome::Failed(error) => Some(format!(
+                "\"{}\" was saved, but {error}",
+                change.profile.name
+            )),
+            _ => None,
+        };
+        match &mut self.editor {
+            Some(editor) if editor.draft.id == change.profile.id && editor.is_dirty() => {
+                editor
+                    .draft
+                    .aedifion_account
+                    .clone_from(&change.profile.aedifion_account);
+                editor.saved = Some(change.profile.clone());
+            }
+            Some(editor) if editor.draft.id != change.profile.id => {}
+            _ => self.editor = Some(Editor::for_saved(change.profile.clone())),
+        }
+        Ok((change.profile, note))
+    }
+
+    /// Replaces the aedifion account remembered by the saved profile `id` (a renewal moved its
+    /// expiry); an open draft of that profile takes it over without becoming dirty.
+    pub fn save_aedifion_account(
+        &mut self,
+        id: &str,
+        account: Option<crate::model::config::aedifion_account::RememberedAccount>,
+    ) -> Result<(), StoreError> {
+        let Some(profile) = self.library.save_aedifion_account(id, account)? else {
+            return Ok(());
+        };
+        if let Some(editor) = self.editor.as_mut().filter(|editor| editor.draft.id == id) {
+            let clean = editor.saved.as_ref() == Some(&editor.draft);
+            editor
+                .draft
+                .aedifion_account
+                .clone_from(&profile.aedifion_account);
+            if clean {
+                editor.draft = profile.clone();
+            }
+            editor.saved = Some(profile);
         }
         Ok(())
     }
@@ -288,6 +355,13 @@ impl ProfilesPanel {
                 commands.push(Command::AskDelete);
             }
         });
+        if ui
+            .button(super::profile_account::SIGN_IN_ENTRY)
+            .on_hover_text("A new profile from your aedifion login: pick a project, TopicScope creates and renews its MQTT credentials")
+            .clicked()
+        {
+            commands.push(Command::SignInToAedifion { for_profile: false });
+        }
         if self.confirm_delete
             && let Some(name) = self
                 .editor
@@ -374,6 +448,12 @@ impl ProfilesPanel {
                     .color(palette.status_error),
             );
         }
+        ui.separator();
+        if super::profile_account::aedifion_account_ui(ui, &mut editor.draft, palette.warning)
+            .is_some()
+        {
+            commands.push(Command::SignInToAedifion { for_profile: true });
+        }
     }
 
     fn apply(&mut self, command: Command) -> Option<ProfileAction> {
@@ -388,6 +468,12 @@ impl ProfilesPanel {
             Command::Discard => self.discard(),
             Command::Connect => return self.connect_draft(),
             Command::DismissLoadWarning => self.library.dismiss_load_warning(),
+            Command::SignInToAedifion { for_profile } => {
+                let profile_id = for_profile
+                    .then(|| self.selected_profile_id().map(str::to_owned))
+                    .flatten();
+                return Some(ProfileAction::SignInToAedifion { profile_id });
+            }
         }
         None
     }

@@ -49,6 +49,18 @@ pub struct StatusView {
     /// Times the window took no messages for a while (minimised, busy), so the full inbox
     /// dropped the oldest instead of holding the broker back.
     pub stalls: u64,
+    /// The aedifion account's credentials ("credentials valid until 14:32"), when the
+    /// connection shown runs on them.
+    pub credentials: Option<CredentialsView>,
+}
+
+/// The credentials part of the status bar.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CredentialsView {
+    /// "credentials valid until 14:32", or what is wrong and when it is tried again.
+    pub text: String,
+    /// Something failed (shown in the error colour until it succeeds).
+    pub problem: bool,
 }
 
 /// Draws the status bar for `status` and the store's counters.
@@ -67,6 +79,18 @@ pub fn status_bar_ui(ui: &mut egui::Ui, status: &StatusView, store: &Store) {
             ui.label(connection.color(palette.status_error));
         } else {
             ui.label(connection);
+        }
+        if let Some(credentials) = &status.credentials {
+            ui.separator();
+            let text = RichText::new(&credentials.text);
+            let text = if credentials.problem {
+                text.color(palette.status_error)
+            } else {
+                text
+            };
+            ui.label(text).on_hover_text(
+                "The aedifion MQTT account: renewed at three quarters of its validity, created again if it expired",
+            );
         }
         subscriptions_ui(ui, status, palette);
         if !status.refused_subscriptions.is_empty() {

@@ -58,7 +58,7 @@ impl TopBar {
         ui.horizontal(|ui| {
             ui.strong("TopicScope");
             ui.separator();
-            self.picker_ui(ui, profiles);
+            self.picker_ui(ui, profiles, actions);
             let can_connect = self.choice != PickerChoice::None;
             let connect = ui
                 .add_enabled(can_connect, egui::Button::new("Connect"))
@@ -113,7 +113,7 @@ impl TopBar {
         });
     }
 
-    fn picker_ui(&mut self, ui: &mut egui::Ui, profiles: &[Profile]) {
+    fn picker_ui(&mut self, ui: &mut egui::Ui, profiles: &[Profile], actions: &mut Vec<UiAction>) {
         if let PickerChoice::Saved(id) = &self.choice
             && !profiles.iter().any(|profile| &profile.id == id)
         {
@@ -139,6 +139,13 @@ impl TopBar {
                 }
                 ui.separator();
                 ui.selectable_value(&mut self.choice, PickerChoice::Demo, DEMO_ENTRY);
+                // Not a choice: it opens the account window, whose Connect makes the profile.
+                if ui
+                    .selectable_label(false, super::profile_account::SIGN_IN_ENTRY)
+                    .clicked()
+                {
+                    actions.push(UiAction::OpenAedifionAccount);
+                }
             })
             .response
             .labelled_by(label.id);

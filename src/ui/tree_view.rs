@@ -51,6 +51,8 @@ pub struct TreePanel {
     stale_only: bool,
     /// When the stale set in `filter` was computed (it is refreshed once a second).
     stale_computed_at_nanos: Option<Nanos>,
+    /// With "Stale only": the datapoints that never sent a message.
+    silent: super::silent_view::SilentList,
 }
 
 /// How often the "Stale only" node set is recomputed.
@@ -80,6 +82,7 @@ impl TreePanel {
     pub fn set_stale_only(&mut self, stale_only: bool) {
         self.stale_only = stale_only;
         self.stale_computed_at_nanos = None;
+        self.silent.invalidate();
         self.filter = TreeFilter::parse(&self.filter_text);
     }
 
@@ -130,6 +133,9 @@ impl TreePanel {
         let (tree, datapoints) = (store.tree(), store.datapoints());
         self.filter_ui(ui, selected, actions);
         self.refresh_stale_filter(tree, datapoints, now_nanos);
+        if self.stale_only {
+            self.silent.ui(ui, store, &self.filter_text, now_nanos);
+        }
         ui.add_space(2.0);
 
         let row_count = self.rows.rows(tree, &self.filter).len();

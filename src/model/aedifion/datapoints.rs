@@ -707,6 +707,18 @@ impl Datapoints {
             .collect()
     }
 
+    /// Datapoints known by name (from the platform's list or metadata) whose topic never
+    /// carried a message: silent. In datapoint order; O(datapoints).
+    pub fn silent_datapoints(&self) -> Vec<DatapointId> {
+        (0..self.datapoints.len())
+            .filter(|&index| {
+                let datapoint = &self.datapoints[index];
+                datapoint.topic.is_none() && datapoint.activity.observations == 0
+            })
+            .filter_map(|index| u32::try_from(index).ok().map(DatapointId))
+            .collect()
+    }
+
     /// The controls timeline.
     pub fn controls(&self) -> &ControlsTimeline {
         &self.controls

@@ -5,6 +5,7 @@
 //!
 //! Depends on: time, heap, topic, aedifion, decode, store, write.
 
+pub mod aedifion_account;
 pub mod config_file;
 pub mod presets;
 pub mod profile;

@@ -224,6 +224,10 @@ pub struct Profile {
     /// Topic patterns whose payloads are decoded with a fixed decoder instead of automatically
     /// (first matching row wins).
     pub decoder_overrides: Vec<crate::model::decode::decoder_override::DecoderOverride>,
+    /// The aedifion platform account this profile connects through (sign-in, project, the
+    /// MQTT account kept renewed), if any; never a password.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aedifion_account: Option<super::aedifion_account::RememberedAccount>,
 }
 
 impl Default for Profile {
@@ -251,6 +255,7 @@ impl Default for Profile {
             read_only: false,
             templates: Vec::new(),
             decoder_overrides: Vec::new(),
+            aedifion_account: None,
         }
     }
 }

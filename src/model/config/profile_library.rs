@@ -10,6 +10,7 @@
 
 use std::path::Path;
 
+use crate::model::config::aedifion_account::RememberedAccount;
 use crate::model::config::profile::{PasswordStorage, Profile};
 use crate::model::config::profile_store::{ProfileStore, StoreError};
 use crate::model::config::secret::{PasswordNeed, SecretBackend, SecretError, resolve_password};
@@ -204,6 +205,21 @@ impl ProfileLibrary {
             return Ok(None);
         };
         profile.templates = templates;
+        self.store.update(profile.clone())?;
+        Ok(Some(profile))
+    }
+
+    /// Replaces the aedifion account the saved profile `id` remembers (a renewal moved its
+    /// expiry). Returns the profile as saved, `None` when there is no such profile.
+    pub fn save_aedifion_account(
+        &mut self,
+        id: &str,
+        account: Option<RememberedAccount>,
+    ) -> Result<Option<Profile>, StoreError> {
+        let Some(mut profile) = self.store.get(id).cloned() else {
+            return Ok(None);
+        };
+        profile.aedifion_account = account;
         self.store.update(profile.clone())?;
         Ok(Some(profile))
     }

@@ -340,3 +340,25 @@ fn names_from_the_api_label_topics_before_and_after_they_appear() {
     );
     assert_eq!(again, 0);
 }
+
+#[test]
+fn datapoints_the_api_lists_but_the_broker_never_sent_are_silent() {
+    let mut store = Store::new(Limits::default());
+    let names = ["Pump state", "Valve", "Room temperature"];
+    let pairs: Vec<(String, &str)> = names.iter().map(|name| (hash_id(name, 8), *name)).collect();
+    store.learn_datapoint_names(
+        "lbg01/hq",
+        pairs.iter().map(|(hash, name)| (hash.as_str(), *name)),
+    );
+    // One sends a bare number on its hashed topic, one a measurement on another topic.
+    store.apply(message(&format!("lbg01/hq/{}", pairs[0].0), "1", SEC));
+    store.apply(message("lbg01/hq/other", "Valve value=1", SEC));
+    let datapoints = store.datapoints();
+    let silent: Vec<&str> = datapoints
+        .silent_datapoints()
+        .into_iter()
+        .filter_map(|id| datapoints.datapoint(id))
+        .map(|datapoint| &*datapoint.name)
+        .collect();
+    assert_eq!(silent, ["Room temperature"]);
+}
