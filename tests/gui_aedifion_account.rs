@@ -75,11 +75,25 @@ fn world() -> World {
 
 /// The whole app, idle, with an account controller on the world's clock and a 6 s validity.
 fn harness(world: &World) -> Harness<'static, TopicScopeApp> {
+    harness_with_startup(world, Startup::Idle)
+}
+
+/// Like [`harness`], starting as `startup` says (a restart: `Startup::Auto`).
+fn harness_with_startup(world: &World, startup: Startup) -> Harness<'static, TopicScopeApp> {
+    harness_with(world, startup, 6)
+}
+
+/// Like [`harness`], starting as `startup` says, asking for accounts valid `validity_secs`.
+fn harness_with(
+    world: &World,
+    startup: Startup,
+    validity_secs: u32,
+) -> Harness<'static, TopicScopeApp> {
     let ctx = egui::Context::default();
     let options = AppOptions {
         config_dir: world.dir.path().to_owned(),
         profiles: ProfileStore::open(world.dir.path()),
-        startup: Startup::Idle,
+        startup,
         memory_budget_mib: None,
     };
     let mut app = TopicScopeApp::new(
@@ -93,7 +107,7 @@ fn harness(world: &World) -> Harness<'static, TopicScopeApp> {
         .with_keeper_settings(KeeperSettings {
             poll_interval: Duration::from_millis(20),
         })
-        .with_validity_secs(6);
+        .with_validity_secs(validity_secs);
     app.set_account_controller(&ctx, controller);
     let mut harness = Harness::builder()
         .with_size(egui::vec2(1400.0, 900.0))
@@ -395,4 +409,136 @@ fn renewal_and_recreation_keep_the_window_connection_and_its_tree() {
             ("POST".into(), 201),
         ]
     );
+}
+
+/// A renewal the platform fails (502) is shown in the status bar and retried; the retry's
+/// success clears it. (A 60 s validity: the first retry, 2 s later, comes before the expiry.)
+#[test]
+fn a_failed_renewal_is_shown_in_the_status_bar_and_retried() {
+    let world = world();
+    let mut harness = harness_with(&world, Startup::Idle, 60);
+    sign_in_and_connect(&mut harness, &world);
+    world.server.fail_next("PUT", 502, "Bad gateway");
+    world.clock.advance(TimeDelta::milliseconds(45_100));
+    step_until(&mut harness, "the failure in the status bar", |harness| {
+        harness
+            .query_by_label_contains("renewal failed, retrying at")
+            .is_some()
+    });
+    harness.get_by_label_contains("Bad gateway");
+    // The first retry comes 2 s later.
+    world.clock.advance(TimeDelta::milliseconds(2100));
+    step_until(&mut harness, "the retry's success", |harness| {
+        harness.query_by_label_contains("renewal failed").is_none()
+            && harness
+                .query_by_label_contains("credentials valid until")
+                .is_some()
+    });
+    let puts: Vec<u16> = world
+        .server
+        .requests()
+        .into_iter()
+        .filter(|request| request.method == "PUT")
+        .map(|request| request.status)
+        .collect();
+    assert_eq!(puts, [502, 200]);
+    assert!(connected(harness.state()), "the connection stayed");
+}
+
+/// After a restart the saved profile connects again without typing anything: the platform
+/// password from the keychain signs in, the MQTT password from the keychain connects at once,
+/// and the same MQTT account is renewed (no new one created).
+#[test]
+fn a_saved_account_profile_connects_after_a_restart_and_renews_the_same_account() {
+    let world = world();
+    let mut harness = harness(&world);
+    sign_in_and_connect(&mut harness, &world);
+    let first = world.server.mqtt_users();
+    drop(harness);
+
+    let mut harness = harness_with_startup(&world, Startup::Auto);
+    harness
+        .get_by_role_and_label(Role::Button, "Connect")
+        .click();
+    step_until(&mut harness, "the saved profile connected", |harness| {
+        connected(harness.state())
+    });
+    let profile = harness
+        .state()
+        .connected_profile()
+        .expect("profile")
+        .clone();
+    assert_eq!(profile.username, first[0].username);
+    step_until(&mut harness, "the expiry in the status bar", |harness| {
+        harness
+            .query_by_label_contains("credentials valid until")
+            .is_some()
+    });
+    world.clock.advance(TimeDelta::milliseconds(4600));
+    step_until(&mut harness, "the renewal of the same account", |harness| {
+        harness
+            .state()
+            .profiles()
+            .get(&profile.id)
+            .and_then(|profile| profile.aedifion_account.as_ref())
+            .is_some_and(|account| {
+                account.mqttuser_id == first[0].id
+                    && account.valid_until
+                        != profile
+                            .aedifion_account
+                            .as_ref()
+                            .map(|a| a.valid_until.clone())
+                            .unwrap_or_default()
+            })
+    });
+    let requests: Vec<(String, u16)> = world
+        .server
+        .requests()
+        .into_iter()
+        .filter(|request| request.path.contains("/mqttuser"))
+        .map(|request| (request.method, request.status))
+        .collect();
+    assert_eq!(requests, [("POST".into(), 201), ("PUT".into(), 200)]);
+}
+
+/// Without a saved platform password the restarted app cannot sign in by itself: it says so
+/// in the status bar and opens the account window with the login filled in; typing the
+/// password there resumes the profile's account.
+#[test]
+fn without_a_saved_platform_password_the_window_asks_and_then_resumes() {
+    let world = world();
+    let mut harness = harness(&world);
+    sign_in_and_connect(&mut harness, &world);
+    drop(harness);
+    let key = topicscope::account::secrets::platform_password_key(&world.server.base_url, EMAIL);
+    world
+        .secrets
+        .delete(&key)
+        .expect("forget the platform password");
+
+    let mut harness = harness_with_startup(&world, Startup::Auto);
+    harness
+        .get_by_role_and_label(Role::Button, "Connect")
+        .click();
+    step_until(&mut harness, "the window asking", |harness| {
+        harness.state().account_window_open()
+            && harness
+                .query_by_label_contains("aedifion sign-in failed")
+                .is_some()
+    });
+    harness.run();
+    harness.get_by_label(&format!(
+        "No password is saved for {EMAIL}: type your password."
+    ));
+    type_into(&mut harness, "Password", PASSWORD);
+    harness.get_by_label("Sign in").click();
+    step_until(&mut harness, "credentials again", |harness| {
+        // In the status bar and in the window, which stays open.
+        harness
+            .query_all_by_label_contains("credentials valid until")
+            .count()
+            >= 1
+            && connected(harness.state())
+    });
+    assert_eq!(world.server.mqtt_users().len(), 1, "the same account");
 }
