@@ -542,3 +542,49 @@ fn without_a_saved_platform_password_the_window_asks_and_then_resumes() {
     });
     assert_eq!(world.server.mqtt_users().len(), 1, "the same account");
 }
+
+/// Disconnect stops the credentials; Connect on the same profile resumes the same account with
+/// the sign-in still held (no new sign-in, no new account).
+#[test]
+fn disconnect_and_connect_again_resume_the_same_account() {
+    let world = world();
+    let mut harness = harness(&world);
+    sign_in_and_connect(&mut harness, &world);
+    harness
+        .get_by_role_and_label(Role::Button, "Disconnect")
+        .click();
+    step_until(&mut harness, "the disconnect", |harness| {
+        !harness
+            .state()
+            .session()
+            .connection()
+            .is_some_and(|connection| connection.active())
+    });
+    assert!(
+        harness
+            .state()
+            .account_controller()
+            .keeper_status()
+            .is_none(),
+        "the credentials are no longer kept"
+    );
+    harness
+        .get_by_role_and_label(Role::Button, "Connect")
+        .click();
+    step_until(&mut harness, "connected again", |harness| {
+        connected(harness.state())
+            && harness
+                .query_by_label_contains("credentials valid until")
+                .is_some()
+    });
+    let count = |method: &str, path: &str| {
+        world
+            .server
+            .requests()
+            .iter()
+            .filter(|request| request.method == method && request.path.contains(path))
+            .count()
+    };
+    assert_eq!(count("GET", "/v2/user/projects"), 1, "signed in once");
+    assert_eq!(count("POST", "/mqttuser"), 1, "the same account");
+}

@@ -50,6 +50,9 @@ pub(super) struct AccountDesk {
     resume: Option<PendingResume>,
     /// Names from the API waiting for the session that runs the live profile.
     names: Option<(String, DatapointNames)>,
+    /// The last MQTT password used for a profile in this run (profile id, password): a
+    /// reconnect without a keychain resumes the account with it instead of creating another.
+    known_password: Option<(String, String)>,
 }
 
 /// Credentials kept for a profile.
@@ -58,8 +61,6 @@ struct LiveAccount {
     profile_id: Option<String>,
     /// The broker and its CA file, from the window's Connect (`None`: the profile's own).
     broker: Option<(BrokerEndpoint, Option<PathBuf>)>,
-    /// The MQTT password in use (reconnects without a keychain need it).
-    password: Option<String>,
 }
 
 /// A saved profile's account, to resume once signed in.
@@ -90,6 +91,7 @@ impl AccountDesk {
             live: None,
             resume: None,
             names: None,
+            known_password: None,
         }
     }
 
@@ -200,7 +202,6 @@ impl TopicScopeApp {
                 desk.live = Some(LiveAccount {
                     profile_id: desk.target_profile.clone(),
                     broker: Some((broker, broker_ca_file)),
-                    password: None,
                 });
                 desk.controller.connect(project_id, rights);
             }
@@ -229,7 +230,6 @@ impl TopicScopeApp {
         desk.live = Some(LiveAccount {
             profile_id: Some(profile.id.clone()),
             broker: None,
-            password: password.clone(),
         });
         let now = desk.controller.clock().now();
         let still_valid = remembered::expires_at(&remembered)
@@ -242,8 +242,15 @@ impl TopicScopeApp {
             .fill_login(&remembered.api_url, &remembered.email, oidc);
         desk.panel.set_target(Some(profile.name.clone()));
         desk.target_profile = Some(profile.id.clone());
-        desk.controller
-            .sign_in(remembered::login_of(&remembered, String::new()), false);
+        // Still signed in with this login (e.g. after a Disconnect): no need to ask again.
+        let signed_in = matches!(desk.controller.state(), SignInState::SignedIn { .. })
+            && desk.controller.login().is_some_and(|login| {
+                login.api_url == remembered.api_url && login.email == remembered.email
+            });
+        if !signed_in {
+            desk.controller
+                .sign_in(remembered::login_of(&remembered, String::new()), false);
+        }
         desk.resume = Some(PendingResume {
             remembered,
             password: password.clone(),
@@ -406,8 +413,8 @@ impl TopicScopeApp {
         };
         if let Some(live) = &mut self.account.live {
             live.profile_id = Some(profile.id.clone());
-            live.password = Some(account.password.clone());
         }
+        self.account.known_password = Some((profile.id.clone(), account.password.clone()));
         self.account.target_profile = Some(profile.id.clone());
         self.account.panel.set_target(Some(profile.name.clone()));
         if first {
@@ -557,11 +564,10 @@ impl TopicScopeApp {
         Some(view)
     }
 
-    /// The password of the account's connection, for reconnects when the keychain has none.
+    /// The MQTT password last used for `profile_id` in this run, for reconnects when the
+    /// keychain has none.
     fn account_password(&self, profile_id: &str) -> Option<String> {
-        let live = self.account.live.as_ref()?;
-        (live.profile_id.as_deref() == Some(profile_id))
-            .then(|| live.password.clone())
-            .flatten()
+        let (id, password) = self.account.known_password.as_ref()?;
+        (id == profile_id).then(|| password.clone())
     }
 }
