@@ -68,8 +68,15 @@ impl Source {
 
     /// True if messages are still waiting.
     fn has_waiting(&self) -> bool {
+        self.waiting() > 0
+    }
+
+    /// Messages waiting to be taken.
+    fn waiting(&self) -> usize {
         match self {
-            Source::Live(connection) => connection.inbox_stats().pending > 0,
+            Source::Live(connection) => {
+                usize::try_from(connection.inbox_stats().pending).unwrap_or(usize::MAX)
+            }
         }
     }
 }
@@ -152,10 +159,29 @@ impl Session {
         self.source.as_mut()?.connection_mut()
     }
 
-    /// Replaces the source (a reconnect keeps the store); the old one is dropped, which stops
-    /// a live connection's worker.
+    /// Replaces the source (a reconnect keeps the store). What the old source still holds is
+    /// applied first, so a reconnect loses nothing already received; then the old one is
+    /// dropped, which stops a live connection's worker.
     pub fn set_source(&mut self, source: Source) {
-        self.source = Some(source);
+        let Some(mut old) = self.source.replace(source) else {
+            return;
+        };
+        if let Some(connection) = old.connection_mut() {
+            connection.stop();
+        }
+        // Only what is held now: a stopping worker may still push a few, which go with it.
+        let mut left = old.waiting();
+        while left > 0 {
+            self.buffer.clear();
+            let taken = old.take(PUMP_BATCH.min(left), &mut self.buffer);
+            if taken == 0 {
+                break;
+            }
+            for message in self.buffer.drain(..) {
+                self.store.apply(message);
+            }
+            left -= taken;
+        }
     }
 
     /// The connection status of a live source.
