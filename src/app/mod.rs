@@ -617,6 +617,7 @@ mod tests {
                 ("secret/#".to_owned(), SubscriptionState::Refused),
             ],
             broker: "example:1883".to_owned(),
+            last_failure: None,
         };
         let inbox = InboxStats {
             received: 10,

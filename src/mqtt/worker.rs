@@ -309,9 +309,8 @@ impl Worker {
     ) {
         let mut backoff = Backoff::new();
         let mut attempt: u32 = 0;
-        let mut ping = PingWatch::new(Duration::from_secs(u64::from(
-            self.params.profile.keep_alive_secs,
-        )));
+        let keep_alive = Duration::from_secs(u64::from(self.params.profile.keep_alive_secs));
+        let mut ping = PingWatch::new(keep_alive);
         loop {
             let was_connected = book.borrow().connected();
             if !was_connected {
@@ -319,7 +318,39 @@ impl Worker {
                 self.status
                     .update(|status| status.state = ConnectionState::Connecting { attempt });
             }
-            match event_loop.poll().await {
+            // A ping nobody answers on a link that stays silent: the connection is gone even
+            // though no FIN came (a dead NAT entry, a pulled cable). rumqttc would notice only
+            // at the ping after next; give up on it before then.
+            let polled = match ping.silent_deadline() {
+                Some(deadline) => {
+                    let deadline = tokio::time::Instant::from_std(deadline);
+                    tokio::time::timeout_at(deadline, event_loop.poll())
+                        .await
+                        .ok()
+                }
+                None => Some(event_loop.poll().await),
+            };
+            let Some(polled) = polled else {
+                // Dropping the network makes the next poll reconnect; what rumqttc kept of
+                // the old connection moves to its pending queue, which `connection_lost` trims.
+                event_loop.clean();
+                let failure = Failure {
+                    reason: FailureReason::ConnectionLost,
+                    message: format!(
+                        "{}: {} stopped answering: no reply to the keep-alive ping within {} s \
+                         (keep-alive {} s) and nothing else arrived",
+                        FailureReason::ConnectionLost.summary(),
+                        self.broker,
+                        ping.silence_patience().as_secs_f32(),
+                        keep_alive.as_secs()
+                    ),
+                    oversize_packet_bytes: None,
+                };
+                self.connection_lost(event_loop, book, failure, &mut backoff, &mut ping)
+                    .await;
+                continue;
+            };
+            match polled {
                 Ok(Event::Incoming(Packet::ConnAck(_))) => {
                     attempt = 0;
                     backoff.reset();
@@ -327,6 +358,7 @@ impl Worker {
                     self.on_connected(client, book);
                 }
                 Ok(Event::Incoming(Packet::Publish(publish))) => {
+                    ping.heard();
                     let message = self.decode(publish);
                     if ping.overdue(Instant::now()) {
                         // Read on at full speed (dropping the oldest if the inbox is full) until
@@ -344,22 +376,39 @@ impl Worker {
                     self.on_event(event, book);
                 }
                 Err(error) => {
-                    ping.reset();
-                    forget_unsent_subscribes(event_loop);
-                    book.borrow_mut().on_disconnected();
-                    self.publish_subscriptions(book);
                     let failure = classify(&error, self.failure_context(was_connected));
                     if failure.oversize_packet_bytes.is_some() {
                         WorkerStats::count(&self.stats.oversize_packets_refused);
                     }
                     tracing::info!("{} ({error})", failure.message);
-                    let delay = backoff.next_delay();
-                    let retry_at_nanos = now_nanos().saturating_add(duration_nanos(delay));
-                    self.set_failed(failure, Some(retry_at_nanos));
-                    tokio::time::sleep(delay).await;
+                    self.connection_lost(event_loop, book, failure, &mut backoff, &mut ping)
+                        .await;
                 }
             }
         }
+    }
+
+    /// The connection dropped (or never came up): settle every publish still waiting, forget
+    /// what rumqttc would send again, mark subscriptions pending, report, wait the backoff.
+    async fn connection_lost(
+        &self,
+        event_loop: &mut EventLoop,
+        book: &RefCell<SubscriptionBook>,
+        failure: Failure,
+        backoff: &mut Backoff,
+        ping: &mut PingWatch,
+    ) {
+        ping.reset();
+        forget_unsent_requests(event_loop);
+        for report in self.pairing.borrow_mut().on_disconnected() {
+            self.report(Some(report));
+        }
+        book.borrow_mut().on_disconnected();
+        self.publish_subscriptions(book);
+        let delay = backoff.next_delay();
+        let retry_at_nanos = now_nanos().saturating_add(duration_nanos(delay));
+        self.set_failed(failure, Some(retry_at_nanos));
+        tokio::time::sleep(delay).await;
     }
 
     /// CONNACK accepted: report it and (re-)subscribe every filter, since rumqttc does not.
@@ -559,6 +608,7 @@ impl Worker {
             reason, message, ..
         } = failure;
         self.status.update(|status| {
+            status.last_failure = Some(message.clone());
             status.state = ConnectionState::Failed {
                 reason,
                 message,
@@ -577,39 +627,62 @@ impl Worker {
     }
 }
 
-/// Watches the keep-alive: how long the last PINGREQ has waited for its PINGRESP. Under
-/// backpressure the PINGRESP queues at the broker behind the publishes not read yet; rumqttc
-/// gives up on the connection when it is still missing at the next ping (one keep-alive
-/// interval later), so after half an interval the worker reads on without waiting.
+/// Watches the keep-alive: how long the last PINGREQ has waited for its PINGRESP.
+///
+/// Under backpressure the PINGRESP queues at the broker behind the publishes not read yet;
+/// rumqttc gives up on the connection when it is still missing at the next ping (one keep-alive
+/// interval later), so after half an interval the worker reads on without waiting
+/// ([`PingWatch::overdue`]).
+///
+/// A link that went silent (nothing at all arrives after a ping: a blackhole, no FIN) is given
+/// up after [`PingWatch::silence_patience`] (0.4 × keep-alive) instead: pings leave every
+/// keep-alive interval, so a dead link is noticed within 1.4 × keep-alive, where rumqttc alone
+/// needs up to 2 ×.
 #[derive(Debug)]
 struct PingWatch {
     patience: Option<Duration>,
+    silence_patience: Option<Duration>,
     sent_at: Option<Instant>,
+    /// Something arrived since the outstanding ping was sent.
+    heard_since_ping: bool,
 }
 
 impl PingWatch {
     /// For a keep-alive interval (zero: no pings, never overdue).
     fn new(keep_alive: Duration) -> Self {
+        let pinging = !keep_alive.is_zero();
         Self {
-            patience: (!keep_alive.is_zero()).then_some(keep_alive / 2),
+            patience: pinging.then_some(keep_alive / 2),
+            silence_patience: pinging.then_some(keep_alive.mul_f64(0.4)),
             sent_at: None,
+            heard_since_ping: false,
         }
     }
 
-    /// Notes a PINGREQ sent or a PINGRESP received.
+    /// Notes a PINGREQ sent or any packet received.
     fn observe(&mut self, event: &Event, now: Instant) {
         match event {
             Event::Outgoing(Outgoing::PingReq) => {
-                self.sent_at.get_or_insert(now);
+                if self.sent_at.is_none() {
+                    self.sent_at = Some(now);
+                    self.heard_since_ping = false;
+                }
             }
             Event::Incoming(Packet::PingResp) => self.sent_at = None,
-            _ => {}
+            Event::Incoming(_) => self.heard_since_ping = true,
+            Event::Outgoing(_) => {}
         }
+    }
+
+    /// A packet arrived (a publish, handled outside [`PingWatch::observe`]).
+    fn heard(&mut self) {
+        self.heard_since_ping = true;
     }
 
     /// A new connection (or none): no ping outstanding.
     fn reset(&mut self) {
         self.sent_at = None;
+        self.heard_since_ping = false;
     }
 
     /// True when a PINGRESP has been missing for half the keep-alive interval or longer.
@@ -617,6 +690,22 @@ impl PingWatch {
         self.patience
             .zip(self.sent_at)
             .is_some_and(|(patience, sent_at)| now.saturating_duration_since(sent_at) >= patience)
+    }
+
+    /// How long a ping may go unanswered on a silent link.
+    fn silence_patience(&self) -> Duration {
+        self.silence_patience.unwrap_or_default()
+    }
+
+    /// When the link counts as dead if nothing arrives before: a ping is outstanding and
+    /// nothing at all has arrived since it was sent.
+    fn silent_deadline(&self) -> Option<Instant> {
+        if self.heard_since_ping {
+            return None;
+        }
+        self.silence_patience
+            .zip(self.sent_at)
+            .map(|(patience, sent_at)| sent_at + patience)
     }
 }
 
@@ -630,13 +719,21 @@ fn decoder_overrides(profile: &Profile) -> DecoderOverrides {
     overrides
 }
 
-/// rumqttc moves requests it had not sent yet into `pending` when a connection drops. SUBSCRIBEs
-/// among them are removed: every filter is subscribed again at the next CONNACK anyway, and a
-/// stale one would break the pairing of SUBACKs to filters.
-fn forget_unsent_subscribes(event_loop: &mut EventLoop) {
+/// rumqttc moves requests it had not sent yet, and QoS 1/2 publishes not yet acknowledged, into
+/// `pending` when a connection drops, and sends them again after a reconnect that resumes the
+/// session. Two kinds are removed:
+/// - SUBSCRIBEs: every filter is subscribed again at the next CONNACK anyway, and a stale one
+///   would break the pairing of SUBACKs to filters;
+/// - PUBLISHes: each was reported as not sent or outcome unknown
+///   ([`PublishPairing::on_disconnected`]); sending it later would deliver a write (a setpoint)
+///   the user was told had not been confirmed, possibly a second time.
+///
+/// PUBRELs stay: they finish QoS 2 exchanges the broker already acknowledged with PUBREC and
+/// carry no message.
+fn forget_unsent_requests(event_loop: &mut EventLoop) {
     event_loop
         .pending
-        .retain(|request| !matches!(request, Request::Subscribe(_)));
+        .retain(|request| !matches!(request, Request::Subscribe(_) | Request::Publish(_)));
 }
 
 /// Waits until Stop arrives or the handle is dropped (the channel closes).
@@ -704,6 +801,24 @@ mod tests {
         ping.observe(&Event::Outgoing(Outgoing::PingReq), start);
         ping.observe(&Event::Outgoing(Outgoing::PingReq), start + KEEP_ALIVE / 4);
         assert!(ping.overdue(start + KEEP_ALIVE / 2));
+    }
+
+    #[test]
+    fn a_ping_on_a_silent_link_has_a_deadline_and_anything_heard_lifts_it() {
+        let start = Instant::now();
+        let mut ping = PingWatch::new(Duration::from_secs(10));
+        assert_eq!(ping.silent_deadline(), None, "no ping outstanding");
+        ping.observe(&Event::Outgoing(Outgoing::PingReq), start);
+        assert_eq!(ping.silent_deadline(), Some(start + Duration::from_secs(4)));
+        ping.heard();
+        assert_eq!(ping.silent_deadline(), None, "a busy link is not silent");
+        ping.observe(&Event::Incoming(Packet::PingResp), start);
+        ping.observe(&Event::Outgoing(Outgoing::PingReq), start);
+        assert!(
+            ping.silent_deadline().is_some(),
+            "a new ping, silence again"
+        );
+        assert_eq!(PingWatch::new(Duration::ZERO).silent_deadline(), None);
     }
 
     #[test]

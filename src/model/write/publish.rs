@@ -240,6 +240,9 @@ pub enum PublishOutcome {
     NotSent(String),
     /// No acknowledgement within the timeout.
     TimedOut,
+    /// The connection dropped after the message was handed over and before the broker
+    /// confirmed it: it may or may not have arrived. It is never sent again.
+    Unknown(String),
 }
 
 impl PublishOutcome {
@@ -265,6 +268,7 @@ impl PublishOutcome {
             PublishOutcome::Completed => "completed (PUBCOMP)".to_owned(),
             PublishOutcome::NotSent(reason) => format!("not sent: {reason}"),
             PublishOutcome::TimedOut => "no acknowledgement from the broker (timeout)".to_owned(),
+            PublishOutcome::Unknown(reason) => format!("outcome unknown: {reason}"),
         }
     }
 }
