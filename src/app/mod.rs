@@ -199,7 +199,7 @@ impl TopicScopeApp {
             top_bar.choice = PickerChoice::Saved(id.clone());
         }
         let shared: Box<dyn SecretBackend> = Box::new(SharedSecrets(secrets.clone()));
-        let audit = crate::model::write::audit::AuditLog::new(options.config_dir.clone());
+        let audit = settings.audit_log(&options.config_dir);
         let mut app = Self {
             writes: crate::ui::writes::WriteDesk::new(Some(audit)),
             sessions: vec![Session::without_source(Store::new(limits))],

@@ -13,11 +13,11 @@ use crate::model::config::profile::{Profile, Subscription};
 use crate::model::config::profile_store::{ProfileStore, default_config_dir};
 use crate::model::config::secret::password_from_env;
 use crate::model::config::secret::{PasswordNeed, resolve_password};
+use crate::model::config::settings::Settings;
 use crate::model::config::url::url_to_profile;
 use crate::model::decode::message::Message;
 use crate::model::time::now_nanos;
 use crate::model::topic::qos::Qos;
-use crate::model::write::audit::AuditLog;
 use crate::model::write::publish::{
     AuthorizedPublish, PublishOutcome, PublishRequest, Publisher, WriteContext, WriteError,
     WriteKind,
@@ -147,8 +147,9 @@ impl Target {
             read_only: profile.read_only,
         };
         let timeout = Duration::from_secs(self.connect_timeout_secs.max(1));
-        let publisher = Publisher::new(context, Some(AuditLog::new(config_dir)))
-            .with_ack_timeout_nanos(duration_nanos(timeout));
+        let audit = Settings::load(&config_dir).settings.audit_log(&config_dir);
+        let publisher =
+            Publisher::new(context, Some(audit)).with_ack_timeout_nanos(duration_nanos(timeout));
         Ok(Resolved {
             profile,
             password,

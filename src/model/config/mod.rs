@@ -2,7 +2,7 @@
 //! presets, URLs), the profile and settings files (atomic, with backups of broken files) and the
 //! secret store interface (passwords never go into a file).
 //!
-//! Depends on: time, heap, topic, aedifion, decode, store, write.
+//! Depends on: time, heap, files, topic, aedifion, decode, store, write.
 
 pub mod config_file;
 pub mod presets;

@@ -192,6 +192,9 @@ pub enum WriteError {
     /// A clear that is not an empty retained message (a programming error the gate catches).
     #[error("Clearing a retained message must publish an empty payload with retain set.")]
     NotAClear,
+    /// The audit log could not record the write, so it was not sent (fail closed).
+    #[error("Nothing was sent: the write could not be recorded in the audit log first. {0}")]
+    Audit(String),
 }
 
 /// A write the gate allowed, numbered; only [`Publisher::authorize`] makes one.
@@ -243,6 +246,8 @@ pub enum PublishOutcome {
     /// The connection dropped after the message was handed over and before the broker
     /// confirmed it: it may or may not have arrived. It is never sent again.
     Unknown(String),
+    /// The gate refused it (audit log only: refused writes get no number and no history entry).
+    Refused(String),
 }
 
 impl PublishOutcome {
@@ -269,6 +274,7 @@ impl PublishOutcome {
             PublishOutcome::NotSent(reason) => format!("not sent: {reason}"),
             PublishOutcome::TimedOut => "no acknowledgement from the broker (timeout)".to_owned(),
             PublishOutcome::Unknown(reason) => format!("outcome unknown: {reason}"),
+            PublishOutcome::Refused(reason) => format!("refused: {reason}"),
         }
     }
 }
@@ -351,9 +357,10 @@ impl Publisher {
         self.audit_problem.take()
     }
 
-    /// The gate: refuses every write of a read-only profile and invalid requests; otherwise
-    /// numbers the message, records it as requested (history and audit log) and returns it for
-    /// the network layer.
+    /// The gate: refuses every write of a read-only profile (and records the refusal in the
+    /// audit log) and invalid requests; otherwise numbers the message and records it as
+    /// requested in the audit log, flushed to disk, before returning it for the network layer.
+    /// If the audit log cannot record it, nothing is sent ([`WriteError::Audit`]).
     pub fn authorize(
         &mut self,
         request: PublishRequest,
@@ -361,17 +368,26 @@ impl Publisher {
         now_nanos: Nanos,
     ) -> Result<AuthorizedPublish, WriteError> {
         if self.context.read_only {
-            return Err(WriteError::ReadOnly {
+            let refusal = WriteError::ReadOnly {
                 profile: self.context.profile.clone(),
                 kind,
-            });
+            };
+            let refused = SentMessage {
+                id: 0,
+                kind,
+                request,
+                sent_at_nanos: now_nanos,
+                outcome: PublishOutcome::Refused(refusal.to_string()),
+            };
+            // The refusal stands whether or not it could be recorded.
+            let _ = self.write_audit(&refused, now_nanos);
+            return Err(refusal);
         }
         request.validate()?;
         if kind == WriteKind::ClearRetained && (!request.payload.is_empty() || !request.retain) {
             return Err(WriteError::NotAClear);
         }
         let id = self.next_id;
-        self.next_id += 1;
         let sent = SentMessage {
             id,
             kind,
@@ -379,7 +395,10 @@ impl Publisher {
             sent_at_nanos: now_nanos,
             outcome: PublishOutcome::Requested,
         };
-        self.write_audit(&sent, now_nanos);
+        if let Err(problem) = self.write_audit(&sent, now_nanos) {
+            return Err(WriteError::Audit(problem));
+        }
+        self.next_id += 1;
         self.sent.push_back(sent);
         while self.sent.len() > SENT_HISTORY_LEN {
             self.sent.pop_front();
@@ -397,7 +416,8 @@ impl Publisher {
         }
         self.sent[index].outcome = outcome;
         let sent = self.sent[index].clone();
-        self.write_audit(&sent, now_nanos);
+        // The message is out: a failure to record its outcome is shown, it cannot be undone.
+        let _ = self.write_audit(&sent, now_nanos);
     }
 
     /// Marks publishes that waited longer than the timeout as timed out; returns their ids.
@@ -435,15 +455,19 @@ impl Publisher {
         self.sent.iter().rev()
     }
 
-    fn write_audit(&mut self, sent: &SentMessage, now_nanos: Nanos) {
+    /// Appends `sent` in its current state; the problem (also kept for
+    /// [`Publisher::take_audit_problem`]) if that failed.
+    fn write_audit(&mut self, sent: &SentMessage, now_nanos: Nanos) -> Result<(), String> {
         let Some(audit) = &mut self.audit else {
-            return;
+            return Ok(());
         };
         let entry = AuditEntry::new(&self.context, sent, now_nanos);
-        if let Err(error) = audit.append(&entry) {
+        audit.append(&entry).map_err(|error| {
             tracing::warn!("audit log: {error}");
-            self.audit_problem = Some(error.to_string());
-        }
+            let problem = error.to_string();
+            self.audit_problem = Some(problem.clone());
+            problem
+        })
     }
 }
 
@@ -564,6 +588,61 @@ mod tests {
         assert!(!gate.waiting());
         let newest: Vec<_> = gate.sent_newest_first().map(|sent| sent.id).collect();
         assert_eq!(newest, [second.id(), first.id()]);
+    }
+
+    #[test]
+    fn a_write_the_audit_log_cannot_record_is_not_sent() {
+        let dir = tempfile::tempdir().unwrap();
+        // A file where the config folder should be: the log cannot be created.
+        let blocked = dir.path().join("config");
+        std::fs::write(&blocked, "a file").unwrap();
+        let mut gate = Publisher::new(
+            WriteContext {
+                profile: "p".to_owned(),
+                broker: "h:1".to_owned(),
+                read_only: false,
+            },
+            Some(AuditLog::new(&blocked)),
+        );
+        let refused = gate.authorize(request("a"), WriteKind::Publish, 0);
+        assert!(matches!(refused, Err(WriteError::Audit(_))), "{refused:?}");
+        assert!(
+            refused
+                .unwrap_err()
+                .to_string()
+                .contains("Nothing was sent")
+        );
+        assert_eq!(gate.sent_newest_first().count(), 0);
+        assert!(gate.take_audit_problem().is_some(), "shown to the user");
+    }
+
+    #[test]
+    fn read_only_refusals_are_recorded_in_the_audit_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut gate = Publisher::new(
+            WriteContext {
+                profile: "building".to_owned(),
+                broker: "h:1".to_owned(),
+                read_only: true,
+            },
+            Some(AuditLog::new(dir.path())),
+        );
+        assert!(
+            gate.authorize(request("a/b"), WriteKind::Setpoint, 5)
+                .is_err()
+        );
+        let entries = AuditLog::new(dir.path()).recent(10).unwrap();
+        assert_eq!(entries.len(), 1);
+        let entry = &entries[0];
+        assert_eq!(
+            (entry.id, entry.kind, entry.topic.as_str()),
+            (0, WriteKind::Setpoint, "a/b")
+        );
+        assert!(
+            matches!(&entry.outcome, PublishOutcome::Refused(reason) if reason.contains("read-only")),
+            "{:?}",
+            entry.outcome
+        );
     }
 
     #[test]
