@@ -4,16 +4,19 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 
 use topicscope::app::{AppOptions, Startup, TopicScopeApp};
 use topicscope::model::config::presets::Preset;
-use topicscope::model::config::profile::PasswordStorage;
+use topicscope::model::config::profile::{PasswordStorage, Profile, Transport};
 use topicscope::model::config::profile_store::ProfileStore;
 use topicscope::model::config::secret::MemorySecrets;
 use topicscope::model::config::settings::{Settings, Theme};
 use topicscope::ui::explorer::ExplorerViewState;
+
+mod common;
 
 fn app(config_dir: &std::path::Path, startup: Startup) -> TopicScopeApp {
     let options = AppOptions {
@@ -186,5 +189,82 @@ fn disconnect_stops_the_connection_and_says_so() {
     assert!(
         harness.query_by_label("Disconnect").is_none(),
         "nothing left to disconnect"
+    );
+}
+
+#[test]
+fn connect_in_the_profile_editor_asks_in_the_password_prompt_and_the_typed_password_logs_in() {
+    let broker = common::Mosquitto::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut store = ProfileStore::open(dir.path());
+    store
+        .create(Profile {
+            name: "Guarded".into(),
+            username: common::USER.into(),
+            password_storage: PasswordStorage::Ask,
+            ..common::profile(broker.ports.auth, Transport::Tcp, &["allowed/#"])
+        })
+        .expect("profile saved");
+    let mut harness = harness(app(dir.path(), Startup::Idle));
+    harness.run();
+    harness.get_by_label("Profiles…").click();
+    harness.run();
+    let editor_connect = |harness: &mut Harness<'_, TopicScopeApp>| {
+        harness
+            .get_by_role_and_label(Role::Window, "Connection profiles")
+            .get_by_role_and_label(Role::Button, "Connect")
+            .click();
+        harness.run();
+    };
+
+    // Cancel: nothing connects and the editor stays open.
+    editor_connect(&mut harness);
+    harness
+        .get_by_role(Role::Dialog)
+        .get_by_label("Connect to Guarded");
+    harness
+        .get_by_role(Role::Dialog)
+        .get_by_role_and_label(Role::Button, "Cancel")
+        .click();
+    harness.run();
+    assert!(
+        harness.query_by_role(Role::Dialog).is_none(),
+        "prompt closed"
+    );
+    assert!(harness.state().connected_profile().is_none());
+    harness.get_by_label("New profile");
+
+    // Connect: the typed password logs in and the editor closes.
+    editor_connect(&mut harness);
+    let field = harness
+        .get_by_role(Role::Dialog)
+        .get_by_role_and_label(Role::PasswordInput, "Password");
+    field.focus();
+    field.type_text(common::PASSWORD);
+    harness.run();
+    harness
+        .get_by_role(Role::Dialog)
+        .get_by_role_and_label(Role::Button, "Connect")
+        .click();
+    harness.run();
+    assert!(
+        harness.query_by_role(Role::Dialog).is_none(),
+        "prompt closed"
+    );
+    assert!(
+        harness.query_by_label("New profile").is_none(),
+        "the editor closed on connect"
+    );
+    let connected = step_until(&mut harness, Duration::from_secs(30), |app| {
+        app.explorer().status().connection.starts_with("Connected")
+    });
+    assert!(
+        connected,
+        "status: {}",
+        harness.state().explorer().status().connection
+    );
+    assert_eq!(
+        harness.state().connected_profile().map(|p| p.name.as_str()),
+        Some("Guarded")
     );
 }

@@ -1,6 +1,7 @@
 //! Headless GUI tests of the profile editor with egui_kittest: create from a preset, type into
 //! fields, save, reload in a new panel; inline validation; keychain and no-keychain password
-//! paths; delete with confirmation; duplicate; the load warning with the backup path.
+//! paths (the latter through the app's one password prompt, driven in the same harness); delete
+//! with confirmation; duplicate; the load warning with the backup path.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -13,12 +14,16 @@ use topicscope::model::config::presets::Preset;
 use topicscope::model::config::profile::{PasswordStorage, Profile, Transport};
 use topicscope::model::config::profile_store::{PROFILES_FILE_NAME, ProfileStore};
 use topicscope::model::config::secret::{MemorySecrets, NoSecrets, SecretBackend, SecretError};
+use topicscope::ui::password_prompt::{PasswordPrompt, PromptOutcome};
 use topicscope::ui::profiles::{ProfileAction, ProfilesPanel};
 
-/// The panel plus every action it returned.
+/// The panel plus every action it returned, and the password prompt opened (as the app does)
+/// for an [`ProfileAction::AskPassword`] with what the user decided in it.
 struct State {
     panel: ProfilesPanel,
     actions: Vec<ProfileAction>,
+    prompt: Option<PasswordPrompt>,
+    outcomes: Vec<PromptOutcome>,
 }
 
 /// A keychain stand-in the test can look into after handing it to the panel.
@@ -44,13 +49,24 @@ fn harness(dir: &Path, secrets: Box<dyn SecretBackend>) -> Harness<'static, Stat
     let state = State {
         panel: ProfilesPanel::open(dir, secrets),
         actions: Vec::new(),
+        prompt: None,
+        outcomes: Vec::new(),
     };
     let mut harness = Harness::builder()
         .with_size(egui::vec2(1100.0, 1400.0))
         .build_ui_state(
             |ui, state: &mut State| {
                 if let Some(action) = state.panel.ui(ui) {
+                    if let ProfileAction::AskPassword { profile, reason } = &action {
+                        state.prompt = Some(PasswordPrompt::new(profile.clone(), reason.clone()));
+                    }
                     state.actions.push(action);
+                }
+                if let Some(prompt) = &mut state.prompt
+                    && let Some(outcome) = prompt.show(ui.ctx())
+                {
+                    state.prompt = None;
+                    state.outcomes.push(outcome);
                 }
             },
             state,
@@ -216,23 +232,64 @@ fn without_a_keychain_the_editor_says_so_and_connect_asks_for_the_password() {
     );
     click(&mut harness, "Save");
 
-    click(&mut harness, "Connect");
-    assert!(harness.state().actions.is_empty(), "no password yet");
-    harness.get_by_label_contains("Password for bob on mqtt://localhost:1883");
-    type_into(&mut harness, "Connect password", "typed-at-connect");
-    click(&mut harness, "Connect with password");
+    let saved = saved_profiles(dir.path());
+    let [profile] = saved.as_slice() else {
+        panic!("expected one saved profile, got {saved:?}");
+    };
 
-    let [ProfileAction::Connect { profile, password }] = harness.state().actions.as_slice() else {
+    click(&mut harness, "Connect");
+    let [
+        ProfileAction::AskPassword {
+            profile: asked,
+            reason,
+        },
+    ] = harness.state().actions.as_slice()
+    else {
         panic!(
-            "expected one connect action, got {:?}",
+            "expected one password request, got {:?}",
             harness.state().actions
         );
     };
-    assert_eq!(profile.username, "bob");
-    assert_eq!(password.as_deref(), Some("typed-at-connect"));
+    assert_eq!(asked, profile);
     assert!(
-        harness.query_by_label("Connect with password").is_none(),
-        "prompt closed"
+        reason
+            .as_deref()
+            .unwrap_or_default()
+            .contains("no session bus"),
+        "{reason:?}"
+    );
+
+    // The app's modal prompt: it names the profile and the account, and says why it asks.
+    let dialog = harness.get_by_role(Role::Dialog);
+    dialog.get_by_label(&format!("Connect to {}", profile.name));
+    dialog.get_by_label("bob@localhost:1883");
+    dialog.get_by_label_contains("no session bus");
+    let field = dialog.get_by_role_and_label(Role::PasswordInput, "Password");
+    field.focus();
+    field.type_text("typed-at-connect");
+    harness.run();
+    harness
+        .get_by_role(Role::Dialog)
+        .get_by_role_and_label(Role::Button, "Connect")
+        .click();
+    harness.run();
+
+    let state = harness.state();
+    assert_eq!(
+        state.outcomes.as_slice(),
+        [PromptOutcome::Connect {
+            profile: Box::new(profile.clone()),
+            password: "typed-at-connect".into(),
+        }]
+    );
+    assert!(state.prompt.is_none(), "prompt closed");
+    assert!(harness.query_by_role(Role::Dialog).is_none(), "prompt gone");
+    let file_text = std::fs::read_to_string(dir.path().join(PROFILES_FILE_NAME)).expect("read");
+    assert!(!file_text.contains("typed-at-connect"), "{file_text}");
+    assert_eq!(
+        saved_profiles(dir.path()).as_slice(),
+        saved.as_slice(),
+        "connecting changed nothing in the file"
     );
 }
 

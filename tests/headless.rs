@@ -126,6 +126,8 @@ fn headless_receives_every_message_bench_publishes_through_the_demo_broker() {
         dump: Some(dump.clone()),
         memory_budget: Some(64),
         ready_file: Some(ready.clone()),
+        client_id: None,
+        persistent_session: false,
     };
     let (done, result) = std::sync::mpsc::sync_channel(1);
     std::thread::Builder::new()
@@ -164,4 +166,84 @@ fn headless_receives_every_message_bench_publishes_through_the_demo_broker() {
     assert_eq!(stats.topics, TOPICS);
     assert_eq!(stats.memory_budget_bytes, 64 << 20);
     check_dump(&read_json(&dump));
+}
+
+#[test]
+fn a_persistent_session_receives_what_the_broker_queued_while_it_was_away() {
+    // What the benchmark's drain case does: subscribe once with a kept session, go away, let the
+    // broker queue a QoS 1 flood, come back under the same client id and take the backlog.
+    let broker = common::Mosquitto::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = |name: &str| dir.path().join(name);
+    let url = format!("mqtt://127.0.0.1:{}", broker.ports.plain);
+    let binary = env!("CARGO_BIN_EXE_topicscope");
+    let headless = |stats: &str, ready: &str, count: u64| {
+        let output = Command::new(binary)
+            .args(["headless", "--url", &url, "--subscribe", "lbg01/bench/#"])
+            .args([
+                "--qos",
+                "1",
+                "--client-id",
+                "drain-test",
+                "--persistent-session",
+            ])
+            .args(["--count", &count.to_string(), "--duration", "2"])
+            .arg("--stats-json")
+            .arg(file(stats))
+            .arg("--ready-file")
+            .arg(file(ready))
+            .output()
+            .expect("run headless");
+        assert!(output.status.success(), "{output:?}");
+        read_json(&file(stats))
+    };
+    // First visit: subscribe, receive nothing, leave (the duration ends it).
+    let first = headless("first.json", "ready-1", 1);
+    assert_eq!(first["messages_received"].as_u64(), Some(0));
+    assert!(file("ready-1").exists(), "the subscription was granted");
+    // Mosquitto queues at most 1,000 messages for an absent client (`max_queued_messages`).
+    let queued = 900;
+    let published = Command::new(binary)
+        .args(["bench", "publish", "--url", &url, "--qos", "1"])
+        .args(["--topics", &TOPICS.to_string()])
+        .args(["--count", &queued.to_string()])
+        .output()
+        .expect("run bench publish");
+    assert!(published.status.success(), "{published:?}");
+    // Second visit: the backlog arrives without publishing anything new (a safety duration far
+    // above what it needs stops a lost message from hanging the test).
+    let output = Command::new(binary)
+        .args(["headless", "--url", &url, "--subscribe", "lbg01/bench/#"])
+        .args([
+            "--qos",
+            "1",
+            "--client-id",
+            "drain-test",
+            "--persistent-session",
+        ])
+        .args(["--count", &queued.to_string()])
+        .args(["--duration", &SAFETY_DURATION_SECS.to_string()])
+        .arg("--stats-json")
+        .arg(file("second.json"))
+        .output()
+        .expect("run headless");
+    assert!(output.status.success(), "{output:?}");
+    let second = read_json(&file("second.json"));
+    assert_eq!(second["stopped_by"], "count", "{second}");
+    assert_eq!(second["messages_received"].as_u64(), Some(queued));
+    assert_eq!(second["topics"].as_u64(), Some(TOPICS));
+}
+
+#[test]
+fn a_persistent_session_needs_a_client_id() {
+    let output = Command::new(env!("CARGO_BIN_EXE_topicscope"))
+        .args(["headless", "--url", "mqtt://127.0.0.1:1", "--duration", "1"])
+        .arg("--persistent-session")
+        .output()
+        .expect("run headless");
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("--client-id"),
+        "{output:?}"
+    );
 }

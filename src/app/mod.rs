@@ -151,6 +151,8 @@ pub struct TopicScopeApp {
     settings_window: SettingsWindow,
     profile_editor_open: bool,
     password_prompt: Option<PasswordPrompt>,
+    /// The prompt was opened by the profile editor, which closes when it connects.
+    prompt_from_editor: bool,
     demo: Option<DemoServer>,
     /// Frame-time and throughput probe for `scripts/bench.sh` (only when its variables are set).
     bench_probe: Option<bench_probe::GuiProbe>,
@@ -212,6 +214,7 @@ impl TopicScopeApp {
             settings_window: SettingsWindow::default(),
             profile_editor_open: false,
             password_prompt: None,
+            prompt_from_editor: false,
             demo: None,
             bench_probe: bench_probe::GuiProbe::from_env(),
             notices,
@@ -404,6 +407,7 @@ impl TopicScopeApp {
         {
             self.password_prompt = None;
             if let PromptOutcome::Connect { profile, password } = outcome {
+                self.profile_editor_open &= !self.prompt_from_editor;
                 self.connect(ctx, *profile, Some(password));
             }
         }
@@ -420,10 +424,16 @@ impl TopicScopeApp {
             .default_size([760.0, 600.0])
             .show(ctx, |ui| requested = self.profile_editor.ui(ui));
         self.profile_editor_open = open;
-        if let Some(ProfileAction::Connect { profile, password }) = requested {
-            // The editor asked for any password it needed; a profile without one connects as is.
-            self.profile_editor_open = false;
-            self.connect(ctx, profile, password);
+        match requested {
+            Some(ProfileAction::Connect { profile, password }) => {
+                self.profile_editor_open = false;
+                self.connect(ctx, profile, password);
+            }
+            Some(ProfileAction::AskPassword { profile, reason }) => {
+                self.password_prompt = Some(PasswordPrompt::new(profile, reason));
+                self.prompt_from_editor = true;
+            }
+            None => {}
         }
     }
 
@@ -443,7 +453,8 @@ impl TopicScopeApp {
         match resolve_password(&profile, None, &*self.secrets) {
             PasswordNeed::Known(password) => self.connect(ctx, profile, password),
             PasswordNeed::Ask { reason } => {
-                self.password_prompt = Some(PasswordPrompt::new(profile, reason))
+                self.password_prompt = Some(PasswordPrompt::new(profile, reason));
+                self.prompt_from_editor = false;
             }
         }
     }

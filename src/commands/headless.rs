@@ -10,7 +10,7 @@ use std::io::{BufWriter, Write as _};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::model::config::profile::Profile;
+use crate::model::config::profile::{Profile, validate_client_id};
 use crate::model::config::secret::{NoSecrets, password_from_env};
 use crate::model::config::secret::{PasswordNeed, resolve_password};
 use crate::model::config::settings::{Settings, mib_to_bytes};
@@ -66,6 +66,13 @@ pub struct HeadlessArgs {
     /// start publishing.
     #[arg(long, value_name = "FILE", hide = true)]
     pub ready_file: Option<PathBuf>,
+    /// Connect with this client id instead of a generated one.
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+    /// Ask the broker to keep the session (subscriptions and QoS 1/2 messages queued while
+    /// disconnected) under the client id: MQTT's clean session off. Needs --client-id.
+    #[arg(long, requires = "client_id")]
+    pub persistent_session: bool,
 }
 
 /// Why headless mode could not run or finish.
@@ -159,7 +166,13 @@ pub fn run(args: &HeadlessArgs) -> Result<HeadlessStats, HeadlessError> {
         return Err(HeadlessError::NoStopCondition);
     }
     let qos = args.qos.and_then(Qos::from_level);
-    let profile = profile_from_url(&args.url, &args.subscribe, qos)?;
+    let mut profile = profile_from_url(&args.url, &args.subscribe, qos)?;
+    if let Some(client_id) = &args.client_id {
+        validate_client_id(client_id)
+            .map_err(|error| HeadlessError::Url(UrlProfileError::InvalidProfile(vec![error])))?;
+        profile.client_id.clone_from(client_id);
+    }
+    profile.clean_session = !args.persistent_session;
     let settings = Settings::default();
     let mut limits = settings.limits.to_limits();
     if let Some(mib) = args.memory_budget {
@@ -446,6 +459,8 @@ mod tests {
             dump: None,
             memory_budget: None,
             ready_file: None,
+            client_id: None,
+            persistent_session: false,
         };
         let error = run(&args).expect_err("bad filter");
         assert!(error.to_string().contains("a/#/b"), "{error}");

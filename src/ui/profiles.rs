@@ -1,8 +1,10 @@
 //! The profile editor: list, create from a preset, edit, duplicate, delete, save, connect.
 //!
-//! The panel owns the [`ProfileStore`] and edits a draft copy of one profile; Save writes the
-//! draft through the store (atomically) and the password to the keychain. Connect returns a
-//! [`ProfileAction::Connect`], first asking for the password when none is known.
+//! The panel edits a draft copy of one profile and leaves every change on disk to the
+//! [`ProfileLibrary`] (the profile file and the keychain): Save hands it the draft and the typed
+//! password, and the panel shows what came back. Connect returns a [`ProfileAction::Connect`]
+//! when the password is known, else a [`ProfileAction::AskPassword`] for the app's one password
+//! prompt (`ui::password_prompt`).
 
 use std::path::{Path, PathBuf};
 
@@ -13,8 +15,9 @@ use crate::model::config::profile::{
     CLIENT_ID_MAX_CHARS, PasswordStorage, Profile, ProfileError, ProfileField, Subscription,
     Transport, generate_client_id,
 };
-use crate::model::config::profile_store::ProfileStore;
-use crate::model::config::secret::{PasswordNeed, SecretBackend, resolve_password};
+use crate::model::config::profile_library::{KeychainError, KeychainOutcome, ProfileLibrary};
+use crate::model::config::profile_store::{ProfileStore, StoreError};
+use crate::model::config::secret::{PasswordNeed, SecretBackend};
 use crate::model::topic::qos::Qos;
 use crate::ui::theme::Palette;
 
@@ -36,6 +39,13 @@ pub enum ProfileAction {
         profile: Profile,
         /// The password to send, if the profile uses one.
         password: Option<String>,
+    },
+    /// Connect with this profile once the user has typed its password (none is known).
+    AskPassword {
+        /// The profile as edited (possibly with unsaved changes).
+        profile: Profile,
+        /// Why it is not known (e.g. no keychain), if there is more to say than "none stored".
+        reason: Option<String>,
     },
 }
 
@@ -78,15 +88,6 @@ impl Editor {
     }
 }
 
-/// Asks for the password before connecting.
-#[derive(Debug, Clone)]
-struct PasswordPrompt {
-    profile: Profile,
-    password: String,
-    /// Why we ask (e.g. "no keychain"), if there is more to say than "none stored".
-    reason: Option<String>,
-}
-
 /// Something a widget asked for; applied after drawing so drawing code only borrows the draft.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Command {
@@ -99,19 +100,15 @@ enum Command {
     Save,
     Discard,
     Connect,
-    ConnectWithPassword,
-    CancelPrompt,
     DismissLoadWarning,
 }
 
 /// The profile list and editor.
 pub struct ProfilesPanel {
-    store: ProfileStore,
-    secrets: Box<dyn SecretBackend>,
+    library: ProfileLibrary,
     editor: Option<Editor>,
     preset: Preset,
     confirm_delete: bool,
-    prompt: Option<PasswordPrompt>,
     notice: Option<Notice>,
 }
 
@@ -119,15 +116,13 @@ impl ProfilesPanel {
     /// A panel over `store`, keeping passwords in `secrets` (the OS keychain in the app).
     pub fn new(store: ProfileStore, secrets: Box<dyn SecretBackend>) -> Self {
         let mut panel = Self {
-            store,
-            secrets,
+            library: ProfileLibrary::new(store, secrets),
             editor: None,
             preset: Preset::LocalMosquitto,
             confirm_delete: false,
-            prompt: None,
             notice: None,
         };
-        if let Some(first) = panel.store.profiles().first() {
+        if let Some(first) = panel.library.store().profiles().first() {
             panel.editor = Some(Editor::for_saved(first.clone()));
         }
         panel
@@ -140,7 +135,7 @@ impl ProfilesPanel {
 
     /// The saved profiles.
     pub fn store(&self) -> &ProfileStore {
-        &self.store
+        self.library.store()
     }
 
     /// Replaces the publish templates of the saved profile `id`. The editor does not edit
@@ -149,16 +144,14 @@ impl ProfilesPanel {
         &mut self,
         id: &str,
         templates: Vec<crate::model::write::templates::Template>,
-    ) -> Result<(), crate::model::config::profile_store::StoreError> {
-        let Some(mut profile) = self.store.get(id).cloned() else {
+    ) -> Result<(), StoreError> {
+        let Some(profile) = self.library.save_templates(id, templates)? else {
             return Ok(());
         };
-        profile.templates.clone_from(&templates);
-        self.store.update(profile)?;
         if let Some(editor) = self.editor.as_mut().filter(|editor| editor.draft.id == id) {
-            editor.draft.templates.clone_from(&templates);
+            editor.draft.templates.clone_from(&profile.templates);
             if let Some(saved) = &mut editor.saved {
-                saved.templates = templates;
+                saved.templates = profile.templates;
             }
         }
         Ok(())
@@ -174,7 +167,7 @@ impl ProfilesPanel {
 
     /// Shows this saved profile in the editor (discarding unsaved edits). `false` if unknown.
     pub fn select(&mut self, id: &str) -> bool {
-        let Some(profile) = self.store.get(id).cloned() else {
+        let Some(profile) = self.library.store().get(id).cloned() else {
             return false;
         };
         self.editor = Some(Editor::for_saved(profile));
@@ -182,27 +175,13 @@ impl ProfilesPanel {
         true
     }
 
-    /// Starts connecting with `profile`: returns the action right away when the password is
-    /// known (given, in the keychain, or not needed), otherwise opens the password prompt and
-    /// returns `None` (the action comes from a later [`ProfilesPanel::ui`]). The app uses this
-    /// for `--profile NAME` too.
-    pub fn request_connect(
-        &mut self,
-        profile: Profile,
-        password: Option<String>,
-    ) -> Option<ProfileAction> {
-        let reason = match resolve_password(&profile, password, &*self.secrets) {
-            PasswordNeed::Known(password) => {
-                return Some(ProfileAction::Connect { profile, password });
-            }
-            PasswordNeed::Ask { reason } => reason,
-        };
-        self.prompt = Some(PasswordPrompt {
-            profile,
-            password: String::new(),
-            reason,
-        });
-        None
+    /// Starts connecting with `profile`: [`ProfileAction::Connect`] when the password is known
+    /// (given, in the keychain, or not needed), otherwise [`ProfileAction::AskPassword`].
+    pub fn request_connect(&self, profile: Profile, password: Option<String>) -> ProfileAction {
+        match self.library.password_need(&profile, password) {
+            PasswordNeed::Known(password) => ProfileAction::Connect { profile, password },
+            PasswordNeed::Ask { reason } => ProfileAction::AskPassword { profile, reason },
+        }
     }
 
     /// Draws the panel. Returns an action for the app (a connect request), if any.
@@ -210,10 +189,6 @@ impl ProfilesPanel {
         let mut commands = Vec::new();
         let draft_before = self.editor.as_ref().map(|e| e.draft.clone());
         self.banners_ui(ui, &mut commands);
-        if let Some(prompt) = &mut self.prompt {
-            prompt_ui(ui, prompt, &mut commands);
-            ui.separator();
-        }
         ui.horizontal_top(|ui| {
             ui.vertical(|ui| {
                 ui.set_width(LIST_WIDTH);
@@ -245,7 +220,7 @@ impl ProfilesPanel {
 
     fn banners_ui(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
         let palette = Palette::for_ui(ui);
-        if let Some(warning) = self.store.load_warning() {
+        if let Some(warning) = self.library.store().load_warning() {
             banner(ui, palette.warning, |ui| {
                 ui.label(RichText::new(warning.to_string()).color(palette.warning));
                 if ui.button("Dismiss").clicked() {
@@ -271,10 +246,10 @@ impl ProfilesPanel {
             .id_salt("profile_list")
             .max_height(320.0)
             .show(ui, |ui| {
-                if self.store.profiles().is_empty() {
+                if self.library.store().profiles().is_empty() {
                     ui.label(RichText::new("No saved profiles yet.").weak());
                 }
-                for profile in self.store.profiles() {
+                for profile in self.library.store().profiles() {
                     let is_selected = selected.as_deref() == Some(profile.id.as_str());
                     let response = ui
                         .selectable_label(is_selected, &profile.name)
@@ -337,7 +312,7 @@ impl ProfilesPanel {
     }
 
     fn editor_ui(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
-        let keychain_available = self.secrets.available();
+        let keychain_available = self.library.keychain_available();
         let Some(editor) = &mut self.editor else {
             ui.label("Choose a preset and press \"New profile\", or select a saved profile.");
             return;
@@ -412,9 +387,7 @@ impl ProfilesPanel {
             Command::Save => self.save(),
             Command::Discard => self.discard(),
             Command::Connect => return self.connect_draft(),
-            Command::ConnectWithPassword => return self.connect_with_prompted_password(),
-            Command::CancelPrompt => self.prompt = None,
-            Command::DismissLoadWarning => self.store.dismiss_load_warning(),
+            Command::DismissLoadWarning => self.library.dismiss_load_warning(),
         }
         None
     }
@@ -445,28 +418,19 @@ impl ProfilesPanel {
         let Some(id) = self.selected_profile_id().map(str::to_owned) else {
             return;
         };
-        match self.store.duplicate(&id) {
-            Ok(copy) => {
-                let note = self.copy_password(&id, &copy);
+        match self.library.duplicate(&id) {
+            Ok(change) => {
+                let note = match change.keychain {
+                    KeychainOutcome::Failed(KeychainError::NotCopied(error)) => {
+                        format!(" Its password was not copied: {error}")
+                    }
+                    _ => String::new(),
+                };
+                let copy = change.profile;
                 self.notice = Some(Notice::Info(format!("Created \"{}\".{note}", copy.name)));
                 self.editor = Some(Editor::for_saved(copy));
             }
             Err(error) => self.notice = Some(Notice::Error(error.to_string())),
-        }
-    }
-
-    /// Copies the keychain password to the duplicate; returns a note when that failed.
-    fn copy_password(&self, from_id: &str, copy: &Profile) -> String {
-        if copy.password_storage != PasswordStorage::Keychain {
-            return String::new();
-        }
-        match self.secrets.get(from_id) {
-            Ok(Some(password)) => match self.secrets.set(&copy.id, &password) {
-                Ok(()) => String::new(),
-                Err(error) => format!(" Its password was not copied: {error}"),
-            },
-            Ok(None) => String::new(),
-            Err(error) => format!(" Its password was not copied: {error}"),
         }
     }
 
@@ -475,18 +439,17 @@ impl ProfilesPanel {
         let Some(id) = self.selected_profile_id().map(str::to_owned) else {
             return;
         };
-        match self.store.delete(&id) {
-            Ok(removed) => {
-                let mut text = format!("Deleted \"{}\".", removed.name);
-                if removed.password_storage == PasswordStorage::Keychain
-                    && let Err(error) = self.secrets.delete(&id)
-                {
-                    tracing::warn!("keychain entry of deleted profile {id} not removed: {error}");
+        match self.library.delete(&id) {
+            Ok(change) => {
+                let mut text = format!("Deleted \"{}\".", change.profile.name);
+                if let KeychainOutcome::Failed(error) = change.keychain {
+                    tracing::warn!("deleted profile {id}: {error}");
                     text.push_str(" Its keychain entry could not be removed.");
                 }
                 self.notice = Some(Notice::Info(text));
                 self.editor = self
-                    .store
+                    .library
+                    .store()
                     .profiles()
                     .first()
                     .cloned()
@@ -500,60 +463,34 @@ impl ProfilesPanel {
         let Some(editor) = &self.editor else {
             return;
         };
-        let draft = editor.draft.clone();
         let previous_storage = editor.saved.as_ref().map(|p| p.password_storage);
-        let password = editor.password.clone();
-        let result = if editor.saved.is_some() {
-            self.store.update(draft.clone()).map(|()| draft.id.clone())
-        } else {
-            self.store.create(draft)
-        };
-        let id = match result {
-            Ok(id) => id,
+        let result = self
+            .library
+            .save(editor.draft.clone(), &editor.password, previous_storage);
+        let change = match result {
+            Ok(change) => change,
             Err(error) => {
                 self.notice = Some(Notice::Error(error.to_string()));
                 return;
             }
         };
-        let Some(saved) = self.store.get(&id).cloned() else {
-            return;
-        };
-        let password_note = self.save_password(&saved, previous_storage, &password);
-        self.notice = Some(match password_note {
-            Ok(note) => Notice::Info(format!("Saved \"{}\".{note}", saved.name)),
-            Err(note) => Notice::Error(format!("Saved \"{}\", but {note}", saved.name)),
+        let name = &change.profile.name;
+        self.notice = Some(match change.keychain {
+            KeychainOutcome::Stored => Notice::Info(format!(
+                "Saved \"{name}\". Password stored in the OS keychain."
+            )),
+            KeychainOutcome::Failed(error @ KeychainError::NotRemoved(_)) => {
+                tracing::warn!("profile {}: {error}", change.profile.id);
+                Notice::Info(format!("Saved \"{name}\"."))
+            }
+            KeychainOutcome::Failed(error) => {
+                Notice::Error(format!("Saved \"{name}\", but {error}"))
+            }
+            KeychainOutcome::Untouched | KeychainOutcome::Copied | KeychainOutcome::Removed => {
+                Notice::Info(format!("Saved \"{name}\"."))
+            }
         });
-        self.editor = Some(Editor::for_saved(saved));
-    }
-
-    /// Puts a typed password into the keychain, or removes a keychain entry the profile no
-    /// longer uses. `Ok(note)` / `Err(note)` are sentences appended to the save notice.
-    fn save_password(
-        &self,
-        profile: &Profile,
-        previous_storage: Option<PasswordStorage>,
-        password: &str,
-    ) -> Result<String, String> {
-        match profile.password_storage {
-            PasswordStorage::Keychain if !password.is_empty() => {
-                match self.secrets.set(&profile.id, password) {
-                    Ok(()) => Ok(" Password stored in the OS keychain.".into()),
-                    Err(error) => Err(format!("the password was not stored: {error}")),
-                }
-            }
-            PasswordStorage::Keychain => Ok(String::new()),
-            PasswordStorage::None | PasswordStorage::Ask => {
-                if previous_storage == Some(PasswordStorage::Keychain)
-                    && let Err(error) = self.secrets.delete(&profile.id)
-                {
-                    tracing::warn!(
-                        "old keychain entry of profile {} not removed: {error}",
-                        profile.id
-                    );
-                }
-                Ok(String::new())
-            }
-        }
+        self.editor = Some(Editor::for_saved(change.profile));
     }
 
     fn discard(&mut self) {
@@ -561,7 +498,8 @@ impl ProfilesPanel {
         self.editor = match self.editor.take().and_then(|e| e.saved) {
             Some(saved) => Some(Editor::for_saved(saved)),
             None => self
-                .store
+                .library
+                .store()
                 .profiles()
                 .first()
                 .cloned()
@@ -580,15 +518,7 @@ impl ProfilesPanel {
         let profile = editor.draft.clone();
         let typed = Some(editor.password.clone());
         self.notice = None;
-        self.request_connect(profile, typed)
-    }
-
-    fn connect_with_prompted_password(&mut self) -> Option<ProfileAction> {
-        let prompt = self.prompt.take()?;
-        Some(ProfileAction::Connect {
-            profile: prompt.profile,
-            password: Some(prompt.password),
-        })
+        Some(self.request_connect(profile, typed))
     }
 }
 
@@ -955,40 +885,6 @@ fn path_field(ui: &mut egui::Ui, label: egui::Id, path: &mut Option<PathBuf>, hi
     }
 }
 
-fn prompt_ui(ui: &mut egui::Ui, prompt: &mut PasswordPrompt, commands: &mut Vec<Command>) {
-    let palette = Palette::for_ui(ui);
-    banner(ui, palette.warning, |ui| {
-        let profile = &prompt.profile;
-        ui.strong(format!(
-            "Password for {} on {}",
-            profile.username,
-            profile.display_url()
-        ));
-        if let Some(reason) = &prompt.reason {
-            ui.label(reason);
-        }
-        ui.label(RichText::new("Used for this connection only; it is not saved.").weak());
-        let response = ui.horizontal(|ui| {
-            let label = ui.label("Connect password");
-            ui.add(
-                TextEdit::singleline(&mut prompt.password)
-                    .password(true)
-                    .desired_width(FIELD_WIDTH),
-            )
-            .labelled_by(label.id)
-        });
-        let entered = response.inner.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-        ui.horizontal(|ui| {
-            if ui.button("Connect with password").clicked() || entered {
-                commands.push(Command::ConnectWithPassword);
-            }
-            if ui.button("Cancel").clicked() {
-                commands.push(Command::CancelPrompt);
-            }
-        });
-    });
-}
-
 /// A framed block in `colour`, for warnings that must stay visible.
 fn banner(ui: &mut egui::Ui, colour: egui::Color32, add: impl FnOnce(&mut egui::Ui)) {
     egui::Frame::new()
@@ -1011,21 +907,26 @@ mod tests {
     }
 
     fn saved_profile(panel: &mut ProfilesPanel, profile: Profile) -> String {
-        panel.store.create(profile).expect("create")
+        panel
+            .library
+            .save(profile, "", None)
+            .expect("save")
+            .profile
+            .id
     }
 
     #[test]
     fn connect_without_password_needs_no_prompt() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let mut panel = panel_in(dir.path(), Box::new(MemorySecrets::new()));
+        let panel = panel_in(dir.path(), Box::new(MemorySecrets::new()));
         let profile = Preset::LocalMosquitto.profile();
         let action = panel.request_connect(profile.clone(), None);
         assert_eq!(
             action,
-            Some(ProfileAction::Connect {
+            ProfileAction::Connect {
                 profile,
                 password: None
-            })
+            }
         );
     }
 
@@ -1039,35 +940,35 @@ mod tests {
             ..Preset::LocalMosquitto.profile()
         };
         secrets.set(&profile.id, "pw").expect("set");
-        let mut panel = panel_in(dir.path(), Box::new(secrets));
+        let panel = panel_in(dir.path(), Box::new(secrets));
         let action = panel.request_connect(profile.clone(), None);
         assert_eq!(
             action,
-            Some(ProfileAction::Connect {
+            ProfileAction::Connect {
                 profile,
                 password: Some("pw".into())
-            })
+            }
         );
     }
 
     #[test]
-    fn connect_without_keychain_opens_the_prompt_with_the_reason() {
+    fn connect_without_keychain_asks_for_the_password_with_the_reason() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let mut panel = panel_in(dir.path(), Box::new(NoSecrets::new("no session bus")));
+        let panel = panel_in(dir.path(), Box::new(NoSecrets::new("no session bus")));
         let profile = Profile {
             username: "me".into(),
             password_storage: PasswordStorage::Keychain,
             ..Preset::LocalMosquitto.profile()
         };
-        assert_eq!(panel.request_connect(profile, None), None);
-        let prompt = panel.prompt.as_ref().expect("prompt open");
-        assert!(
-            prompt
-                .reason
-                .as_deref()
-                .unwrap_or_default()
-                .contains("no session bus")
-        );
+        let ProfileAction::AskPassword {
+            profile: asked,
+            reason,
+        } = panel.request_connect(profile.clone(), None)
+        else {
+            panic!("expected to ask for the password");
+        };
+        assert_eq!(asked, profile);
+        assert!(reason.unwrap_or_default().contains("no session bus"));
     }
 
     #[test]
@@ -1083,24 +984,5 @@ mod tests {
         panel.apply(Command::Select(second));
         assert_eq!(panel.selected_profile_id(), Some(first.as_str()));
         assert!(matches!(panel.notice, Some(Notice::Error(_))));
-    }
-
-    #[test]
-    fn switching_from_keychain_to_ask_removes_the_stored_password() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let mut panel = panel_in(dir.path(), Box::new(MemorySecrets::new()));
-        let profile = Profile {
-            username: "me".into(),
-            password_storage: PasswordStorage::Keychain,
-            ..Preset::LocalMosquitto.profile()
-        };
-        let id = saved_profile(&mut panel, profile);
-        panel.secrets.set(&id, "pw").expect("set");
-        panel.select(&id);
-        if let Some(editor) = &mut panel.editor {
-            editor.draft.password_storage = PasswordStorage::Ask;
-        }
-        panel.apply(Command::Save);
-        assert_eq!(panel.secrets.get(&id), Ok(None));
     }
 }

@@ -228,29 +228,7 @@ fn collect_flagged_rows(tree: &TopicTree, flags: &[u8], rows: &mut Vec<Row>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::time::Nanos;
-
-    fn tree_with(paths: &[&str]) -> TopicTree {
-        let mut tree = TopicTree::new();
-        for (index, path) in paths.iter().enumerate() {
-            add_message(&mut tree, path, index as Nanos);
-        }
-        tree
-    }
-
-    /// What the store does for one message, minus the history.
-    fn add_message(tree: &mut TopicTree, path: &str, at_nanos: Nanos) -> NodeId {
-        let id = tree.insert(path).unwrap();
-        tree.mark_topic(id);
-        tree.record_message(id, at_nanos, |_| {});
-        id
-    }
-
-    fn names(tree: &TopicTree, ids: impl IntoIterator<Item = NodeId>) -> Vec<String> {
-        ids.into_iter()
-            .map(|id| tree.node(id).name.to_string())
-            .collect()
-    }
+    use crate::model::topic::tree::test_trees::{add_message, names, tree_with};
 
     fn row_paths(cache: &mut RowCache, tree: &TopicTree, filter: &TreeFilter) -> Vec<String> {
         let rows = cache.rows(tree, filter).to_vec();

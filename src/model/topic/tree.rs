@@ -446,12 +446,13 @@ impl Default for TopicTree {
     }
 }
 
+/// Trees for tests here and in the views built on the tree.
 #[cfg(test)]
-mod tests {
+pub(crate) mod test_trees {
     use super::*;
-    use crate::model::topic::children::CHUNK_SPLIT_LEN;
 
-    fn tree_with(paths: &[&str]) -> TopicTree {
+    /// A tree holding a message on each of `paths`, in order.
+    pub(crate) fn tree_with(paths: &[&str]) -> TopicTree {
         let mut tree = TopicTree::new();
         for (index, path) in paths.iter().enumerate() {
             add_message(&mut tree, path, index as Nanos);
@@ -460,18 +461,26 @@ mod tests {
     }
 
     /// What the store does for one message, minus the history.
-    fn add_message(tree: &mut TopicTree, path: &str, at_nanos: Nanos) -> NodeId {
-        let id = tree.insert(path).unwrap();
+    pub(crate) fn add_message(tree: &mut TopicTree, path: &str, at_nanos: Nanos) -> NodeId {
+        let id = tree.insert(path).expect("room for the node");
         tree.mark_topic(id);
         tree.record_message(id, at_nanos, |_| {});
         id
     }
 
-    fn names(tree: &TopicTree, ids: impl IntoIterator<Item = NodeId>) -> Vec<String> {
+    /// The level names of `ids`.
+    pub(crate) fn names(tree: &TopicTree, ids: impl IntoIterator<Item = NodeId>) -> Vec<String> {
         ids.into_iter()
             .map(|id| tree.node(id).name.to_string())
             .collect()
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_trees::{add_message, names, tree_with};
+    use super::*;
+    use crate::model::topic::children::CHUNK_SPLIT_LEN;
 
     #[test]
     fn levels_split_on_slashes_including_empty_ones() {

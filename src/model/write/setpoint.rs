@@ -547,12 +547,13 @@ impl ScheduleDraft {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::model::aedifion::swop::SwopMessage;
     use crate::model::write::setpoint_tracker::{RequestState, SetpointTracker};
 
-    fn draft() -> SetpointDraft {
+    /// A valid NEWSPT draft for the demo building's room temperature setpoint.
+    pub(crate) fn draft() -> SetpointDraft {
         SetpointDraft {
             project: "lbg01/demo_building".into(),
             datapoint: "bacnet100-4120-Real-room-temperature-setpoint-RTs_real".into(),

@@ -272,18 +272,8 @@ impl SetpointTracker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::write::setpoint::SetpointDraft;
+    use crate::model::write::setpoint::tests::draft;
     use serde_json::json;
-    fn draft() -> SetpointDraft {
-        SetpointDraft {
-            project: "lbg01/demo_building".into(),
-            datapoint: "bacnet100-4120-Real-room-temperature-setpoint-RTs_real".into(),
-            value: "20.5".into(),
-            reference: "ref-1".into(),
-            ..SetpointDraft::default()
-        }
-    }
-
     fn ack(reference: &str, state: &str, success: bool) -> Vec<u8> {
         json!({"type": "ACKSPT", "swop_version": "0.2", "reference": reference,
                "success": success, "state": state, "message": format!("it is {state}")})
