@@ -52,7 +52,8 @@ pub struct Cli {
     pub profile: Option<String>,
 
     /// Connect at launch without a saved profile: mqtt[s]|ws[s]://[user@]host[:port][/path].
-    /// The password is read from the TOPICSCOPE_PASSWORD environment variable, or asked for.
+    /// The password is read from the TOPICSCOPE_PASSWORD environment variable, or asked for;
+    /// it is sent only with a user name (mqtt://user@host).
     #[arg(long, value_name = "URL", conflicts_with = "demo")]
     pub url: Option<String>,
 
@@ -64,6 +65,11 @@ pub struct Cli {
         requires = "url"
     )]
     pub subscribe: Vec<String>,
+
+    /// Allow writes with --url to an aedifion.io host, which is read-only by default (a saved
+    /// profile's Read-only switch is changed in the profile editor).
+    #[arg(long, requires = "url")]
+    pub allow_writes: bool,
 
     /// Start the built-in demo broker and building simulator and connect to it.
     #[arg(long)]
@@ -203,7 +209,9 @@ impl Cli {
 
     /// The ad-hoc profile for `--url`, with the `--subscribe` filters.
     fn url_profile(&self, url: &str) -> Result<Profile, CliError> {
-        Ok(profile_from_url(url, &self.subscribe, None)?)
+        let mut profile = profile_from_url(url, &self.subscribe, None)?;
+        crate::model::config::url::allow_writes(&mut profile, self.allow_writes);
+        Ok(profile)
     }
 }
 
@@ -258,6 +266,7 @@ mod tests {
                 profile: None,
                 url: None,
                 subscribe: Vec::new(),
+                allow_writes: false,
                 demo: false,
                 memory_budget: None,
                 config_dir: None,
@@ -320,6 +329,22 @@ mod tests {
             profile.subscriptions,
             vec![Subscription::new("lbg01/x/#", Qos::AtLeastOnce)]
         );
+    }
+
+    #[test]
+    fn an_aedifion_url_opens_read_only_unless_writes_are_allowed() {
+        let (_dir, store) = empty_store();
+        for (extra, read_only) in [(None, true), (Some("--allow-writes"), false)] {
+            let mut args = vec!["--url", "mqtts://me@mqtt2.aedifion.io:8884"];
+            args.extend(extra);
+            let Ok(StartupConnection::Connect { profile, .. }) =
+                parse(&args).startup_connection(&store, None)
+            else {
+                panic!("expected a connection");
+            };
+            assert_eq!(profile.read_only, read_only, "{args:?}");
+        }
+        assert!(Cli::try_parse_from(["topicscope", "--allow-writes"]).is_err());
     }
 
     #[test]

@@ -147,6 +147,8 @@ fn headless_receives_every_message_bench_publishes_through_the_demo_broker() {
         qos: 1,
         prefix: "lbg01/bench".into(),
         stats_json: None,
+        allow_writes: false,
+        config_dir: Some(dir.path().to_owned()),
     })
     .expect("publish");
     assert_eq!(report.sent, MESSAGES);

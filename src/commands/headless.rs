@@ -37,7 +37,7 @@ const STOP_GRACE: Duration = Duration::from_secs(2);
 /// Options of `topicscope headless`.
 #[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
 pub struct HeadlessArgs {
-    /// Broker: mqtt[s]|ws[s]://[user@]host[:port][/path] (password from TOPICSCOPE_PASSWORD).
+    /// Broker: mqtt[s]|ws[s]://[user@]host[:port][/path] (password from TOPICSCOPE_PASSWORD, sent only with a user name).
     #[arg(long, value_name = "URL")]
     pub url: String,
     /// Topic filter to subscribe to (repeatable; default: #).

@@ -14,7 +14,7 @@ use crate::model::config::profile_store::{ProfileStore, default_config_dir};
 use crate::model::config::secret::password_from_env;
 use crate::model::config::secret::{PasswordNeed, resolve_password};
 use crate::model::config::settings::Settings;
-use crate::model::config::url::url_to_profile;
+use crate::model::config::url::{allow_writes, url_to_profile};
 use crate::model::decode::message::Message;
 use crate::model::time::now_nanos;
 use crate::model::topic::qos::Qos;
@@ -41,7 +41,7 @@ const INBOX_CAPACITY: usize = 10_000;
 /// Where to connect: `--url` or `--profile`, plus the config folder for profiles and audit log.
 #[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
 pub struct Target {
-    /// Broker: mqtt[s]|ws[s]://[user@]host[:port][/path] (password from TOPICSCOPE_PASSWORD).
+    /// Broker: mqtt[s]|ws[s]://[user@]host[:port][/path] (password from TOPICSCOPE_PASSWORD, sent only with a user name).
     #[arg(
         long,
         value_name = "URL",
@@ -52,6 +52,8 @@ pub struct Target {
     /// A saved profile (name or id); its read-only switch applies.
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
+    #[arg(long, requires = "url", help = crate::model::config::url::ALLOW_WRITES_HELP)]
+    pub allow_writes: bool,
     /// Folder holding profiles.toml and the audit log (default: the platform config folder).
     #[arg(long, value_name = "DIR")]
     pub config_dir: Option<PathBuf>,
@@ -128,8 +130,12 @@ impl Target {
             })?,
         };
         let profile = match (&self.url, &self.profile) {
-            (Some(url), _) => url_to_profile(url)
-                .map_err(|error| CommandError::Invalid(format!("--url: {error}")))?,
+            (Some(url), _) => {
+                let mut profile = url_to_profile(url)
+                    .map_err(|error| CommandError::Invalid(format!("--url: {error}")))?;
+                allow_writes(&mut profile, self.allow_writes);
+                profile
+            }
             (None, Some(name)) => ProfileStore::open(&config_dir)
                 .find(name)
                 .cloned()
@@ -140,7 +146,12 @@ impl Target {
                 })?,
             (None, None) => return Err(CommandError::Invalid("Give --url or --profile.".into())),
         };
-        let password = password_for(&profile)?;
+        // A read-only profile is refused by the gate before anything connects: no password.
+        let password = if profile.read_only {
+            None
+        } else {
+            password_for(&profile)?
+        };
         let context = WriteContext {
             profile: profile.name.clone(),
             broker: broker_label(&profile),

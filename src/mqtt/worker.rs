@@ -87,15 +87,9 @@ pub enum WorkerCommand {
     Subscribe { filter: String, qos: Qos },
     /// Stop receiving a filter.
     Unsubscribe { filter: String },
-    /// Publish a message (only while connected; otherwise counted as not sent).
-    Publish {
-        topic: String,
-        payload: Vec<u8>,
-        qos: Qos,
-        retain: bool,
-    },
     /// Publish a message the write gate allowed and report its outcome in
-    /// [`WorkerHandle::publish_reports`] (PUBACK, PUBCOMP, sent, or not sent).
+    /// [`WorkerHandle::publish_reports`] (PUBACK, PUBCOMP, sent, not sent, or unknown). The
+    /// only way to publish: there is no variant for a message the gate has not seen.
     PublishAuthorized(AuthorizedPublish),
     /// Disconnect cleanly and end the thread.
     Stop,
@@ -506,21 +500,13 @@ impl Worker {
                     }
                     self.publish_subscriptions(book);
                 }
-                WorkerCommand::Publish {
-                    topic,
-                    payload,
-                    qos,
-                    retain,
-                } => {
-                    self.publish(client, book, None, topic, payload, qos, retain);
-                }
                 WorkerCommand::PublishAuthorized(authorized) => {
                     let (id, request) = authorized.into_parts();
                     let (topic, payload) = (request.topic, request.payload);
                     self.publish(
                         client,
                         book,
-                        Some(id),
+                        id,
                         topic,
                         payload,
                         request.qos,
@@ -539,7 +525,7 @@ impl Worker {
         &self,
         client: &AsyncClient,
         book: &RefCell<SubscriptionBook>,
-        id: Option<PublishId>,
+        id: PublishId,
         topic: String,
         payload: Vec<u8>,
         qos: Qos,
@@ -562,13 +548,13 @@ impl Worker {
         {
             Some("the send queue is full; try again in a moment".to_owned())
         } else {
-            self.pairing.borrow_mut().on_queued(id, qos);
+            self.pairing.borrow_mut().on_queued(Some(id), qos);
             None
         };
         if let Some(reason) = refusal {
             WorkerStats::count(&self.stats.publishes_not_sent);
             tracing::warn!("publish to {topic} not sent: {reason}");
-            self.report(id.map(|id| (id, PublishOutcome::NotSent(reason))));
+            self.report(Some((id, PublishOutcome::NotSent(reason))));
         }
     }
 

@@ -549,6 +549,29 @@ pub fn profile(port: u16, transport: Transport, filters: &[&str]) -> Profile {
     }
 }
 
+/// A publish the write gate allowed (a writable profile, no audit log), for tests that drive a
+/// worker directly: the worker sends nothing else.
+pub fn authorized(
+    topic: &str,
+    payload: &[u8],
+    qos: topicscope::model::topic::qos::Qos,
+    retain: bool,
+) -> topicscope::model::write::publish::AuthorizedPublish {
+    use topicscope::model::write::publish::{PublishRequest, Publisher, WriteContext, WriteKind};
+    let mut gate = Publisher::new(WriteContext::default(), None);
+    gate.authorize(
+        PublishRequest {
+            topic: topic.to_owned(),
+            payload: payload.to_vec(),
+            qos,
+            retain,
+        },
+        WriteKind::Publish,
+        topicscope::model::time::now_nanos(),
+    )
+    .expect("the gate allows it")
+}
+
 /// Polls the worker's status until `accept` holds; panics after [`WAIT`] with the last status.
 pub fn wait_for_status(
     handle: &WorkerHandle,

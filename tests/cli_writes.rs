@@ -1,0 +1,140 @@
+//! Every command-line writer passes the write gate (issue 9): an aedifion.io URL is read-only
+//! unless `--allow-writes`; `bench publish` is refused for it and audited otherwise; the
+//! password from `TOPICSCOPE_PASSWORD` travels only with a user name.
+//!
+//! Nothing here connects to aedifion.io: the refusals happen before any connection.
+
+mod common;
+
+use std::process::Output;
+
+use common::Mosquitto;
+
+const BINARY: &str = env!("CARGO_BIN_EXE_topicscope");
+const AEDIFION_URL: &str = "mqtts://me@mqtt2.aedifion.io:8884";
+
+fn run(args: &[&str], config_dir: &std::path::Path) -> Output {
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["--config-dir", config_dir.to_str().expect("utf-8 path")]);
+    run_with_env(&all, &[])
+}
+
+fn run_with_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = std::process::Command::new(BINARY);
+    command
+        .args(args)
+        .env_remove("TOPICSCOPE_PASSWORD")
+        .stdin(std::process::Stdio::null());
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let mut child = command
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run topicscope");
+    common::wait_for_exit(&mut child, common::WAIT);
+    child.wait_with_output().expect("output")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// `(kind, outcome state)` of every audit line, oldest first.
+fn audited(config_dir: &std::path::Path) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(config_dir.join("audit.jsonl")).unwrap_or_default();
+    text.lines()
+        .map(|line| {
+            let entry: serde_json::Value = serde_json::from_str(line).expect("JSON line");
+            (
+                entry["kind"].as_str().unwrap_or_default().to_owned(),
+                entry["outcome"]["state"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn publish_to_an_aedifion_url_is_read_only_without_allow_writes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = run(
+        &[
+            "publish",
+            "--url",
+            AEDIFION_URL,
+            "--topic",
+            "lbg01/x/y",
+            "1",
+        ],
+        dir.path(),
+    );
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert!(stderr(&output).contains("read-only"), "{}", stderr(&output));
+    assert_eq!(audited(dir.path()), [("Publish".into(), "refused".into())]);
+}
+
+#[test]
+fn bench_publish_refuses_an_aedifion_host_and_records_the_refusal() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = run(
+        &["bench", "publish", "--url", AEDIFION_URL, "--count", "1"],
+        dir.path(),
+    );
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert!(stderr(&output).contains("read-only"), "{}", stderr(&output));
+    assert_eq!(audited(dir.path()), [("Load".into(), "refused".into())]);
+}
+
+#[test]
+fn bench_publish_is_audited_before_and_after_and_sends_no_password_without_a_user_name() {
+    let broker = Mosquitto::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("mqtt://127.0.0.1:{}", broker.ports.plain);
+    // A password in the environment and no user in the URL: MQTT cannot send it, and
+    // Mosquitto refuses a CONNECT that carries one anyway.
+    let output = run_with_env(
+        &[
+            "bench",
+            "publish",
+            "--url",
+            &url,
+            "--count",
+            "20",
+            "--topics",
+            "5",
+            "--config-dir",
+            dir.path().to_str().expect("utf-8"),
+        ],
+        &[("TOPICSCOPE_PASSWORD", "not for this broker")],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        audited(dir.path()),
+        [
+            ("Load".into(), "requested".into()),
+            ("Load".into(), "sent".into())
+        ]
+    );
+}
+
+#[test]
+fn allow_writes_is_offered_the_same_way_by_every_writer_and_help_says_when_a_password_is_sent() {
+    for command in [
+        &["publish", "--help"][..],
+        &["setpoint", "--help"],
+        &["bench", "publish", "--help"],
+        &["--help"],
+    ] {
+        let output = run_with_env(command, &[]);
+        let help = String::from_utf8_lossy(&output.stdout);
+        assert!(help.contains("--allow-writes"), "{command:?}:\n{help}");
+        assert!(
+            help.contains("only with a user name"),
+            "{command:?}:\n{help}"
+        );
+    }
+}
