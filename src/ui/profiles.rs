@@ -584,9 +584,14 @@ fn connection_ui(ui: &mut egui::Ui, draft: &mut Profile, form: &FormContext<'_>)
             }
             row(ui, "Transport", |ui, _| transport_combo(ui, draft));
             form.errors_row(ui, ProfileField::Transport);
+            let was_aedifion = draft.is_aedifion_host();
             row(ui, "Host", |ui, label| {
                 text_field(ui, label, &mut draft.host, "broker.example.com")
             });
+            if !was_aedifion && draft.is_aedifion_host() {
+                // A building on aedifion.io is read-only by default, however the profile began.
+                draft.read_only = true;
+            }
             form.errors_row(ui, ProfileField::Host);
             row(ui, "Port", |ui, label| {
                 ui.add(DragValue::new(&mut draft.port).range(1..=u16::MAX))
