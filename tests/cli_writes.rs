@@ -138,3 +138,70 @@ fn allow_writes_is_offered_the_same_way_by_every_writer_and_help_says_when_a_pas
         );
     }
 }
+
+#[test]
+fn a_command_line_writer_with_a_saved_profile_does_not_kick_the_window_off() {
+    use topicscope::model::config::profile::Transport;
+    use topicscope::model::config::profile_store::ProfileStore;
+    use topicscope::mqtt::ConnectionState;
+    use topicscope::session::{ConnectOptions, Connection};
+
+    let broker = Mosquitto::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut saved = common::profile(broker.ports.plain, Transport::Tcp, &["cli/#"]);
+    saved.name = "Lab broker".into();
+    let mut store = ProfileStore::open(dir.path());
+    let id = store.create(saved).expect("save");
+    let saved = store.get(&id).expect("saved").clone();
+    // The window, connected with the same profile (and so the same client id).
+    let window =
+        Connection::start(saved, None, ConnectOptions::default(), None).expect("window connects");
+    window
+        .wait_until_subscribed(common::WAIT)
+        .expect("subscribed");
+    let ConnectionState::Connected { since_nanos } = window.status().state else {
+        panic!("not connected");
+    };
+    for command in [
+        &[
+            "publish",
+            "--profile",
+            "Lab broker",
+            "--topic",
+            "cli/a",
+            "--qos",
+            "1",
+            "x",
+        ][..],
+        &[
+            "publish",
+            "--profile",
+            "Lab broker",
+            "--topic",
+            "cli/b",
+            "--qos",
+            "1",
+            "y",
+        ],
+    ] {
+        let output = run(command, dir.path());
+        assert!(output.status.success(), "{}", stderr(&output));
+    }
+    // Both messages reached the window over its one, undisturbed connection.
+    let deadline = std::time::Instant::now() + common::WAIT;
+    let mut topics = Vec::new();
+    while topics.len() < 2 {
+        assert!(std::time::Instant::now() < deadline, "got {topics:?}");
+        let mut messages = Vec::new();
+        window.inbox().drain_into(usize::MAX, &mut messages);
+        topics.extend(messages.into_iter().map(|message| message.topic));
+        std::thread::sleep(common::POLL_EVERY);
+    }
+    let status = window.status();
+    assert_eq!(
+        status.state,
+        ConnectionState::Connected { since_nanos },
+        "the window's connection was taken over: {status}"
+    );
+    assert_eq!(status.last_failure, None);
+}

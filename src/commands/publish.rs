@@ -9,7 +9,7 @@ use std::io::Read as _;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::model::config::profile::{Profile, Subscription};
+use crate::model::config::profile::{Profile, Subscription, generate_client_id};
 use crate::model::config::profile_store::{ProfileStore, default_config_dir};
 use crate::model::config::secret::password_from_env;
 use crate::model::config::secret::{PasswordNeed, resolve_password};
@@ -197,6 +197,11 @@ impl Writer {
     /// Connects and waits until connected and every filter in `filters` is granted.
     pub fn connect(resolved: &Resolved, filters: &[String]) -> Result<Writer, CommandError> {
         let mut profile = resolved.profile.clone();
+        // A client id of its own: a broker closes the older of two connections with the same
+        // id, so reusing the profile's would throw the window (connected with it) off, and the
+        // window's reconnect would throw this one off in turn. A fresh id needs a clean session.
+        profile.client_id = generate_client_id();
+        profile.clean_session = true;
         profile.subscriptions = filters
             .iter()
             .map(|filter| Subscription::new(filter.clone(), Qos::AtLeastOnce))
