@@ -63,7 +63,7 @@ pub enum DemoError {
     NotMqtt { port: u16, detail: String },
     #[error(
         "Port {port} on 127.0.0.1 is already in use ({source}), perhaps by another broker: the demo \
-         did not start and published nothing. Choose another port, or leave --port out for a free one."
+         did not start and published nothing: choose another port, or leave --port out for a free one."
     )]
     PortInUse {
         port: u16,
