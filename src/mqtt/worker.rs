@@ -305,6 +305,7 @@ impl Worker {
         let mut attempt: u32 = 0;
         let keep_alive = Duration::from_secs(u64::from(self.params.profile.keep_alive_secs));
         let mut ping = PingWatch::new(keep_alive);
+        let mut connected_at: Option<Instant> = None;
         loop {
             let was_connected = book.borrow().connected();
             if !was_connected {
@@ -328,6 +329,7 @@ impl Worker {
                 // Dropping the network makes the next poll reconnect; what rumqttc kept of
                 // the old connection moves to its pending queue, which `connection_lost` trims.
                 event_loop.clean();
+                connected_at = None;
                 let failure = Failure {
                     reason: FailureReason::ConnectionLost,
                     message: format!(
@@ -347,7 +349,9 @@ impl Worker {
             match polled {
                 Ok(Event::Incoming(Packet::ConnAck(_))) => {
                     attempt = 0;
-                    backoff.reset();
+                    // The backoff starts over only once this connection has stayed up.
+                    backoff.on_connected(Instant::now());
+                    connected_at = Some(Instant::now());
                     ping.reset();
                     self.on_connected(client, book);
                 }
@@ -370,7 +374,18 @@ impl Worker {
                     self.on_event(event, book);
                 }
                 Err(error) => {
-                    let failure = classify(&error, self.failure_context(was_connected));
+                    let connected_for = connected_at
+                        .take()
+                        .filter(|_| was_connected)
+                        .map(|at| at.elapsed());
+                    let filters: Vec<String> = book
+                        .borrow()
+                        .snapshot()
+                        .into_iter()
+                        .map(|(filter, _)| filter)
+                        .collect();
+                    let context = self.failure_context(was_connected, connected_for, &filters);
+                    let failure = classify(&error, context);
                     if failure.oversize_packet_bytes.is_some() {
                         WorkerStats::count(&self.stats.oversize_packets_refused);
                     }
@@ -399,7 +414,7 @@ impl Worker {
         }
         book.borrow_mut().on_disconnected();
         self.publish_subscriptions(book);
-        let delay = backoff.next_delay();
+        let delay = backoff.next_delay_after_failure(Instant::now());
         let retry_at_nanos = now_nanos().saturating_add(duration_nanos(delay));
         self.set_failed(failure, Some(retry_at_nanos));
         tokio::time::sleep(delay).await;
@@ -603,12 +618,20 @@ impl Worker {
         });
     }
 
-    fn failure_context(&self, was_connected: bool) -> FailureContext<'_> {
+    fn failure_context<'a>(
+        &'a self,
+        was_connected: bool,
+        connected_for: Option<Duration>,
+        filters: &'a [String],
+    ) -> FailureContext<'a> {
         FailureContext {
             broker: &self.broker,
             host: self.params.profile.host.trim(),
             was_connected,
             max_packet_bytes: self.max_packet_bytes,
+            client_id: self.params.profile.client_id.trim(),
+            connected_for,
+            filters,
         }
     }
 }
