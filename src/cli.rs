@@ -71,6 +71,9 @@ pub struct Cli {
     #[arg(long, requires = "url")]
     pub allow_writes: bool,
 
+    #[arg(long, requires = "url", help = crate::model::config::url::ALLOW_UNENCRYPTED_LOGIN_HELP)]
+    pub allow_unencrypted_login: bool,
+
     /// Start the built-in demo broker and building simulator and connect to it.
     #[arg(long)]
     pub demo: bool,
@@ -211,6 +214,10 @@ impl Cli {
     fn url_profile(&self, url: &str) -> Result<Profile, CliError> {
         let mut profile = profile_from_url(url, &self.subscribe, None)?;
         crate::model::config::url::allow_writes(&mut profile, self.allow_writes);
+        crate::model::config::url::allow_unencrypted_login(
+            &mut profile,
+            self.allow_unencrypted_login,
+        );
         Ok(profile)
     }
 }
@@ -267,6 +274,7 @@ mod tests {
                 url: None,
                 subscribe: Vec::new(),
                 allow_writes: false,
+                allow_unencrypted_login: false,
                 demo: false,
                 memory_budget: None,
                 config_dir: None,

@@ -205,3 +205,102 @@ fn a_command_line_writer_with_a_saved_profile_does_not_kick_the_window_off() {
     );
     assert_eq!(status.last_failure, None);
 }
+
+/// A host that is not this computer; nothing is ever sent to it (the refusals come first).
+const LAN_HOST: &str = "192.0.2.10";
+
+#[test]
+fn a_password_over_plain_transport_to_another_computer_is_refused_at_every_entry_point() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dir_text = dir.path().to_str().expect("utf-8");
+    let url = format!("mqtt://me@{LAN_HOST}:1883");
+    let password = [("TOPICSCOPE_PASSWORD", "secret")];
+    for command in [
+        vec![
+            "publish",
+            "--url",
+            &url,
+            "--topic",
+            "a",
+            "x",
+            "--config-dir",
+            dir_text,
+        ],
+        vec![
+            "setpoint",
+            "--url",
+            &url,
+            "--project",
+            "lbg01/x",
+            "--datapoint",
+            "d",
+            "--value",
+            "1",
+            "--yes",
+            "--config-dir",
+            dir_text,
+        ],
+        vec!["headless", "--url", &url, "--duration", "1"],
+        vec![
+            "bench",
+            "publish",
+            "--url",
+            &url,
+            "--count",
+            "1",
+            "--config-dir",
+            dir_text,
+        ],
+    ] {
+        let output = run_with_env(&command, &password);
+        assert!(!output.status.success(), "{command:?}");
+        let text = stderr(&output) + &String::from_utf8_lossy(&output.stdout);
+        assert!(
+            text.contains("sent unencrypted") && text.contains(LAN_HOST),
+            "{command:?}: {text}"
+        );
+    }
+}
+
+#[test]
+fn a_saved_profile_is_checked_again_at_connect() {
+    use topicscope::model::config::profile::{PasswordStorage, Profile, Transport};
+    use topicscope::session::{ConnectOptions, Connection, ConnectionError};
+
+    // As if edited by hand: a stored password to another computer over plain TCP.
+    let hand_edited = Profile {
+        name: "LAN".into(),
+        host: LAN_HOST.into(),
+        username: "me".into(),
+        password_storage: PasswordStorage::Keychain,
+        client_id: "ts-lan".into(),
+        ..Profile::default()
+    };
+    let refused = Connection::start(
+        hand_edited.clone(),
+        Some("secret".into()),
+        ConnectOptions::default(),
+        None,
+    );
+    assert!(
+        matches!(&refused, Err(ConnectionError::InvalidProfile(text)) if text.contains("unencrypted")),
+        "{:?}",
+        refused.err()
+    );
+    // Over TLS to a real broker with certificate checks off: allowed, and warned about.
+    let broker = Mosquitto::start();
+    let mut unchecked = common::profile(broker.ports.tls, Transport::Tls, &["w/#"]);
+    unchecked.tls.accept_invalid_certs = true;
+    let connection =
+        Connection::start(unchecked, None, ConnectOptions::default(), None).expect("starts");
+    connection
+        .wait_until_subscribed(common::WAIT)
+        .expect("connects");
+    let warnings = connection.security_warnings();
+    assert!(
+        warnings
+            .iter()
+            .any(|warning| warning.contains("not checked")),
+        "{warnings:?}"
+    );
+}

@@ -128,6 +128,7 @@ fn headless_receives_every_message_bench_publishes_through_the_demo_broker() {
         ready_file: Some(ready.clone()),
         client_id: None,
         persistent_session: false,
+        allow_unencrypted_login: false,
     };
     let (done, result) = std::sync::mpsc::sync_channel(1);
     std::thread::Builder::new()
@@ -148,6 +149,7 @@ fn headless_receives_every_message_bench_publishes_through_the_demo_broker() {
         prefix: "lbg01/bench".into(),
         stats_json: None,
         allow_writes: false,
+        allow_unencrypted_login: false,
         config_dir: Some(dir.path().to_owned()),
     })
     .expect("publish");

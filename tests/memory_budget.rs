@@ -101,6 +101,7 @@ fn headless_stays_within_a_small_memory_budget_under_a_flood() {
         prefix: "lbg01/bench".into(),
         stats_json: None,
         allow_writes: false,
+        allow_unencrypted_login: false,
         config_dir: Some(dir.path().to_owned()),
     })
     .expect("publish");

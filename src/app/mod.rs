@@ -80,6 +80,7 @@ pub fn status_view(
         oversize_refused: 0,
         holding_back: inbox.holding_back,
         stalls: inbox.stalls,
+        security_warnings: Vec::new(),
     }
 }
 
@@ -308,6 +309,9 @@ impl TopicScopeApp {
                 let mut view =
                     status_view(Some(&connection.status()), connection.inbox_stats(), now);
                 view.oversize_refused = connection.worker_counters().oversize_packets_refused;
+                if connection.status().connected() {
+                    view.security_warnings = connection.security_warnings();
+                }
                 view
             }
         };

@@ -21,7 +21,7 @@ use crate::model::config::profile::Profile;
 use crate::model::config::profile_store::default_config_dir;
 use crate::model::config::secret::{NoSecrets, PasswordNeed, password_from_env, resolve_password};
 use crate::model::config::settings::Settings;
-use crate::model::config::url::{allow_writes, url_to_profile};
+use crate::model::config::url::{allow_unencrypted_login, allow_writes, url_to_profile};
 use crate::model::time::{Nanos, now_nanos};
 use crate::model::topic::qos::Qos;
 use crate::model::write::publish::{
@@ -92,6 +92,8 @@ pub struct PublishArgs {
     pub stats_json: Option<PathBuf>,
     #[arg(long, help = crate::model::config::url::ALLOW_WRITES_HELP)]
     pub allow_writes: bool,
+    #[arg(long, help = crate::model::config::url::ALLOW_UNENCRYPTED_LOGIN_HELP)]
+    pub allow_unencrypted_login: bool,
     /// Folder holding the audit log (default: the platform config folder).
     #[arg(long, value_name = "DIR")]
     pub config_dir: Option<PathBuf>,
@@ -122,6 +124,9 @@ pub enum BenchError {
     /// The write gate refused the run (read-only, CONTROLS/, audit log not writable).
     #[error("{0}")]
     Refused(#[from] WriteError),
+    /// The profile fails the check made before connecting (a password over plain transport).
+    #[error("Not connected: {0}")]
+    InvalidProfile(String),
     /// No config folder for the audit log.
     #[error("Cannot find a config folder for the audit log (is HOME set?). Pass --config-dir DIR.")]
     NoConfigDir,
@@ -242,6 +247,7 @@ pub fn bench_payload(kind: PayloadKind, name: &str, sequence: u64, at_nanos: Nan
 pub fn publish(args: &PublishArgs) -> Result<PublishReport, BenchError> {
     let mut profile = url_to_profile(&args.url)?;
     allow_writes(&mut profile, args.allow_writes);
+    allow_unencrypted_login(&mut profile, args.allow_unencrypted_login);
     let config_dir = match &args.config_dir {
         Some(dir) => dir.clone(),
         None => default_config_dir().ok_or(BenchError::NoConfigDir)?,
@@ -300,6 +306,12 @@ fn publish_authorized(
         PasswordNeed::Known(password) => password,
         PasswordNeed::Ask { .. } => None,
     };
+    // The same check `session::Connection::start` makes for every other entry point.
+    let problems = profile.connect_problems(password.as_deref().is_some_and(|p| !p.is_empty()));
+    if !problems.is_empty() {
+        let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        return Err(BenchError::InvalidProfile(text.join(" ")));
+    }
     let mut options =
         crate::mqtt::options::mqtt_options(profile, password.as_deref(), DEFAULT_MAX_PACKET_BYTES)?;
     options.set_inflight(INFLIGHT);
@@ -479,6 +491,7 @@ mod tests {
             prefix: "t".into(),
             stats_json: None,
             allow_writes: false,
+            allow_unencrypted_login: false,
             config_dir: Some(dir.path().to_owned()),
         };
         let error = publish(&args).expect_err("nothing listens");

@@ -73,6 +73,8 @@ pub struct HeadlessArgs {
     /// disconnected) under the client id: MQTT's clean session off. Needs --client-id.
     #[arg(long, requires = "client_id")]
     pub persistent_session: bool,
+    #[arg(long, help = crate::model::config::url::ALLOW_UNENCRYPTED_LOGIN_HELP)]
+    pub allow_unencrypted_login: bool,
 }
 
 /// Why headless mode could not run or finish.
@@ -173,6 +175,7 @@ pub fn run(args: &HeadlessArgs) -> Result<HeadlessStats, HeadlessError> {
         profile.client_id.clone_from(client_id);
     }
     profile.clean_session = !args.persistent_session;
+    crate::model::config::url::allow_unencrypted_login(&mut profile, args.allow_unencrypted_login);
     let settings = Settings::default();
     let mut limits = settings.limits.to_limits();
     if let Some(mib) = args.memory_budget {
@@ -461,6 +464,7 @@ mod tests {
             ready_file: None,
             client_id: None,
             persistent_session: false,
+            allow_unencrypted_login: false,
         };
         let error = run(&args).expect_err("bad filter");
         assert!(error.to_string().contains("a/#/b"), "{error}");

@@ -14,7 +14,7 @@ use crate::model::config::profile_store::{ProfileStore, default_config_dir};
 use crate::model::config::secret::password_from_env;
 use crate::model::config::secret::{PasswordNeed, resolve_password};
 use crate::model::config::settings::Settings;
-use crate::model::config::url::{allow_writes, url_to_profile};
+use crate::model::config::url::{allow_unencrypted_login, allow_writes, url_to_profile};
 use crate::model::decode::message::Message;
 use crate::model::time::now_nanos;
 use crate::model::topic::qos::Qos;
@@ -54,6 +54,8 @@ pub struct Target {
     pub profile: Option<String>,
     #[arg(long, requires = "url", help = crate::model::config::url::ALLOW_WRITES_HELP)]
     pub allow_writes: bool,
+    #[arg(long, requires = "url", help = crate::model::config::url::ALLOW_UNENCRYPTED_LOGIN_HELP)]
+    pub allow_unencrypted_login: bool,
     /// Folder holding profiles.toml and the audit log (default: the platform config folder).
     #[arg(long, value_name = "DIR")]
     pub config_dir: Option<PathBuf>,
@@ -134,6 +136,7 @@ impl Target {
                 let mut profile = url_to_profile(url)
                     .map_err(|error| CommandError::Invalid(format!("--url: {error}")))?;
                 allow_writes(&mut profile, self.allow_writes);
+                allow_unencrypted_login(&mut profile, self.allow_unencrypted_login);
                 profile
             }
             (None, Some(name)) => ProfileStore::open(&config_dir)

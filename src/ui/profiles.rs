@@ -582,7 +582,20 @@ fn connection_ui(ui: &mut egui::Ui, draft: &mut Profile, form: &FormContext<'_>)
                 ui.end_row();
                 return;
             }
-            row(ui, "Transport", |ui, _| transport_combo(ui, draft));
+            row(ui, "Transport", |ui, _| {
+                transport_combo(ui, draft);
+                // On the same row: the allowance belongs to the transport choice.
+                if !draft.transport.uses_tls() && draft.password_storage.needs_password() {
+                    ui.checkbox(
+                        &mut draft.allow_unencrypted_login,
+                        "Allow sending the password unencrypted",
+                    )
+                    .on_hover_text(
+                        "Only on a network you trust: anyone on the way can read it. The status \
+                         bar warns while such a connection is up.",
+                    );
+                }
+            });
             form.errors_row(ui, ProfileField::Transport);
             let was_aedifion = draft.is_aedifion_host();
             row(ui, "Host", |ui, label| {

@@ -49,6 +49,9 @@ pub struct StatusView {
     /// Times the window took no messages for a while (minimised, busy), so the full inbox
     /// dropped the oldest instead of holding the broker back.
     pub stalls: u64,
+    /// What is insecure about the connection that is up (a password sent unencrypted,
+    /// certificates not checked), shown for as long as it is up.
+    pub security_warnings: Vec<String>,
 }
 
 /// Draws the status bar for `status` and the store's counters.
@@ -67,6 +70,10 @@ pub fn status_bar_ui(ui: &mut egui::Ui, status: &StatusView, store: &Store) {
             ui.label(connection.color(palette.status_error));
         } else {
             ui.label(connection);
+        }
+        for warning in &status.security_warnings {
+            ui.separator();
+            ui.colored_label(palette.warning, format!("\u{26a0} {warning}"));
         }
         subscriptions_ui(ui, status, palette);
         if !status.refused_subscriptions.is_empty() {

@@ -123,6 +123,17 @@ pub fn allow_writes(profile: &mut Profile, allow: bool) {
     }
 }
 
+/// Lets a URL profile send its password over plain TCP or WebSocket to another computer
+/// (`--allow-unencrypted-login`); refused otherwise.
+pub fn allow_unencrypted_login(profile: &mut Profile, allow: bool) {
+    if allow {
+        profile.allow_unencrypted_login = true;
+    }
+}
+
+/// Help text of every command's `--allow-unencrypted-login`.
+pub const ALLOW_UNENCRYPTED_LOGIN_HELP: &str = "Allow sending the password unencrypted (mqtt:// or ws://) to a host that is not this computer; refused otherwise.";
+
 /// Help text of every command's `--allow-writes`.
 pub const ALLOW_WRITES_HELP: &str = "Allow writes (publish, setpoints, load runs) with --url to an aedifion.io host, which is read-only by default. A saved profile's Read-only switch is changed in the profile editor.";
 
@@ -200,9 +211,18 @@ pub fn profile_from_url(
             subscription.qos = qos;
         }
     }
-    profile
+    // A password over plain transport is judged at connect (`Profile::connect_problems`),
+    // after `--allow-unencrypted-login` had its say.
+    let problems: Vec<ProfileError> = profile
         .validate()
-        .map_err(UrlProfileError::InvalidProfile)?;
+        .err()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|problem| !matches!(problem, ProfileError::PasswordOverPlainTransport { .. }))
+        .collect();
+    if !problems.is_empty() {
+        return Err(UrlProfileError::InvalidProfile(problems));
+    }
     Ok(profile)
 }
 
