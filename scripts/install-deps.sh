@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system programs the tests drive, when they are missing (fresh Debian/Ubuntu):
 # Mosquitto (+ clients) for the real-broker tests, Xvfb/xdotool/ImageMagick for the real-window
-# tests and screenshots, openssl for generating test certificates, GNU time and python3 for the
-# benchmark. Does nothing when all are present.
+# tests and screenshots, openssl for generating test certificates, InfluxDB for the forwarding
+# tests, GNU time and python3 for the benchmark. Does nothing when all are present.
 set -euo pipefail
 
 need=()
@@ -12,6 +12,8 @@ command -v Xvfb >/dev/null 2>&1 || need+=(xvfb)
 command -v xdotool >/dev/null 2>&1 || need+=(xdotool)
 command -v import >/dev/null 2>&1 || need+=(imagemagick)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+# InfluxDB 1.x for the forwarding tests (the tests start their own influxd on a free port).
+command -v influxd >/dev/null 2>&1 || need+=(influxdb)
 command -v cc >/dev/null 2>&1 || need+=(build-essential)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 # For scripts/bench.sh: GNU time (CPU seconds, peak RSS) and python3 (its report).

@@ -111,6 +111,10 @@ pub enum Command {
     Setpoint(crate::commands::setpoint::SetpointArgs),
     /// Run the demo broker and simulated building without a window.
     DemoServer(crate::commands::demo_server::DemoServerArgs),
+    /// Export a recording to CSV, wide CSV, JSON Lines or Parquet.
+    Export(crate::commands::export::ExportArgs),
+    /// The aedifion platform account: list projects, create MQTT credentials.
+    Aedifion(crate::commands::aedifion::AedifionArgs),
 }
 
 /// What to connect to right after start.

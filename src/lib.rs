@@ -5,13 +5,17 @@
 //! `ui` (egui panels over the model) ← `app`. `demo` runs the built-in broker and building
 //! simulator. ARCHITECTURE.md draws it; `tests/layering.rs` enforces it.
 
+pub mod account;
 pub mod app;
 pub mod cli;
 pub mod commands;
 pub mod demo;
+pub mod export;
+pub mod forward;
 pub mod model;
 pub mod mqtt;
 pub mod process;
+pub mod record;
 pub mod secrets;
 pub mod session;
 pub mod ui;

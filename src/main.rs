@@ -48,6 +48,8 @@ fn run_command(command: &Command) -> ExitCode {
         Command::Publish(args) => return topicscope::commands::publish::main(args),
         Command::Setpoint(args) => return topicscope::commands::setpoint::main(args),
         Command::DemoServer(args) => return topicscope::commands::demo_server::main(args),
+        Command::Export(args) => return topicscope::commands::export::main(args),
+        Command::Aedifion(args) => return topicscope::commands::aedifion::main(args),
         Command::Headless(args) => topicscope::commands::headless::run(args)
             .map(|stats| {
                 if args.stats_json.is_none() {

@@ -201,6 +201,17 @@ impl Mosquitto {
         self.dir.path().join("client.key")
     }
 
+    /// The folder with the generated config, `passwd` and `acl` (a test may rewrite the last
+    /// two and send SIGHUP to [`Mosquitto::pid`] to have them reloaded).
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The broker's process id while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// What Mosquitto logged so far (for failure messages).
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("mosquitto.log")).unwrap_or_default()
@@ -648,6 +659,12 @@ impl Received {
             }
             std::thread::sleep(POLL_EVERY);
         }
+    }
+
+    /// Drains what arrived and says whether a message on `topic` is among everything received.
+    pub fn try_topic(&mut self, topic: &str) -> bool {
+        self.inbox.drain_into(usize::MAX, &mut self.messages);
+        self.has_topic(topic)
     }
 
     /// True if a message on `topic` was received (among those drained so far).

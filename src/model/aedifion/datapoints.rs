@@ -486,6 +486,48 @@ impl Datapoints {
         }
     }
 
+    /// Learns datapoint names from a list (the platform's API): `(hash_id, name)` pairs of the
+    /// project `lbg/handle`. Each name becomes a datapoint, its hash id is indexed so its topic is
+    /// named from the first message (whatever the payload), the project's hash id length is
+    /// taken from ids that match their names, and topics already in the tree are named now.
+    /// Returns how many datapoints were new. Stops quietly when the registry is full.
+    pub fn learn_names<'a>(
+        &mut self,
+        tree: &mut TopicTree,
+        project_key: &str,
+        names: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> usize {
+        let project = self.project_for(project_key);
+        let before = self.datapoints.len();
+        for (hash, name) in names {
+            if hash.is_empty() || hash.contains('/') {
+                continue;
+            }
+            let Some(datapoint) = self.datapoint_for(project, Name::Text(name)) else {
+                break;
+            };
+            if HASH_ID_LENGTHS.contains(&hash.len()) && hash_id::is_hash_id_of(hash, name) {
+                self.detect_hash_id_length(project, hash.len());
+            }
+            if self.projects[project.0 as usize]
+                .hashes
+                .insert(hash.into(), datapoint)
+                .is_none()
+            {
+                self.hash_entries += 1;
+                self.text_bytes += heap_bytes(hash.len());
+            }
+            if self.datapoints[datapoint.0 as usize].topic.is_none()
+                && let Some(node) = tree.find(&format!("{project_key}/{hash}"))
+                && tree.node(node).is_topic()
+                && !self.roles.contains(node)
+            {
+                self.link_topic(tree, node, datapoint);
+            }
+        }
+        self.datapoints.len() - before
+    }
+
     /// Labels a datapoint's time-series topic if it already exists but was not matched yet.
     fn link_known_topics(
         &mut self,

@@ -279,6 +279,17 @@ impl Store {
         &self.tree
     }
 
+    /// Learns `(hash_id, name)` pairs of the project `lbg/handle` (from the platform's API):
+    /// see [`Datapoints::learn_names`]. Returns how many datapoints were new.
+    pub fn learn_datapoint_names<'a>(
+        &mut self,
+        project_key: &str,
+        names: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> usize {
+        self.datapoints
+            .learn_names(&mut self.tree, project_key, names)
+    }
+
     /// What is known about aedifion datapoints, projects and controls.
     pub fn datapoints(&self) -> &Datapoints {
         &self.datapoints

@@ -297,3 +297,46 @@ fn the_byte_estimate_grows_with_datapoints_and_reaches_the_store() {
     assert_eq!(again.datapoints().estimated_bytes(), registry_bytes);
     assert!(store.stats().bytes_held as usize >= registry_bytes);
 }
+
+#[test]
+fn names_from_the_api_label_topics_before_and_after_they_appear() {
+    let mut store = Store::new(Limits::default());
+    let early = format!("lbg01/hq/{}", hash_id("Pump state", 10));
+    // A payload without a measurement: nothing in the traffic names it.
+    store.apply(message(&early, "1", SEC));
+    assert_eq!(store.tree().label(store.tree().find(&early).unwrap()), None);
+    let pairs = [
+        (hash_id("Pump state", 10), "Pump state".to_owned()),
+        (hash_id("Valve", 10), "Valve".to_owned()),
+    ];
+    let added = store.learn_datapoint_names(
+        "lbg01/hq",
+        pairs
+            .iter()
+            .map(|(hash, name)| (hash.as_str(), name.as_str())),
+    );
+    assert_eq!(added, 2);
+    let tree = store.tree();
+    assert_eq!(tree.label(tree.find(&early).unwrap()), Some("Pump state"));
+    let late = format!("lbg01/hq/{}", hash_id("Valve", 10));
+    store.apply(message(&late, "0", 2 * SEC));
+    let tree = store.tree();
+    assert_eq!(tree.label(tree.find(&late).unwrap()), Some("Valve"));
+    let (project, _) = store.datapoints().projects().next().unwrap();
+    assert_eq!(
+        store
+            .datapoints()
+            .project(project)
+            .unwrap()
+            .hash_id_length(),
+        10
+    );
+    // Learning the same list again adds nothing.
+    let again = store.learn_datapoint_names(
+        "lbg01/hq",
+        pairs
+            .iter()
+            .map(|(hash, name)| (hash.as_str(), name.as_str())),
+    );
+    assert_eq!(again, 0);
+}
