@@ -18,7 +18,7 @@ use crate::model::store::Limits;
 pub use crate::model::config::url::{UrlError, url_to_profile};
 
 pub use crate::model::config::secret::PASSWORD_ENV;
-use crate::model::config::secret::password_from_env;
+use crate::model::config::secret::{Password, password_from_env};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -133,7 +133,7 @@ pub enum StartupConnection {
         /// The profile.
         profile: Profile,
         /// The password from the environment, if any.
-        password: Option<String>,
+        password: Option<Password>,
     },
 }
 
@@ -179,7 +179,7 @@ impl Cli {
     }
 
     /// The password in `TOPICSCOPE_PASSWORD`, if set and not empty.
-    pub fn password_from_env() -> Option<String> {
+    pub fn password_from_env() -> Option<Password> {
         password_from_env()
     }
 
@@ -188,7 +188,7 @@ impl Cli {
     pub fn startup_connection(
         &self,
         profiles: &ProfileStore,
-        env_password: Option<String>,
+        env_password: Option<Password>,
     ) -> Result<StartupConnection, CliError> {
         if self.demo {
             return Ok(StartupConnection::Connect {
@@ -335,7 +335,7 @@ mod tests {
         let StartupConnection::Connect { profile, password } = connection else {
             panic!("expected a connection");
         };
-        assert_eq!(password.as_deref(), Some("pw"));
+        assert_eq!(password.as_ref().map(Password::expose), Some("pw"));
         assert_eq!(profile.password_storage, PasswordStorage::Ask);
         assert_eq!(
             profile.subscriptions,
@@ -357,6 +357,16 @@ mod tests {
             assert_eq!(profile.read_only, read_only, "{args:?}");
         }
         assert!(Cli::try_parse_from(["topicscope", "--allow-writes"]).is_err());
+    }
+
+    #[test]
+    fn the_password_never_shows_in_debug_output_of_what_connects() {
+        let (_dir, store) = empty_store();
+        let connection = parse(&["--url", "mqtts://me@broker.example:8883"])
+            .startup_connection(&store, Some("hunter2".into()))
+            .expect("valid");
+        let text = format!("{connection:?}");
+        assert!(!text.contains("hunter2") && text.contains("***"), "{text}");
     }
 
     #[test]

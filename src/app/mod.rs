@@ -119,7 +119,7 @@ pub enum Startup {
     /// Connect with this profile; without a password one is looked up (keychain) or asked for.
     Connect {
         profile: Box<Profile>,
-        password: Option<String>,
+        password: Option<crate::model::config::secret::Password>,
     },
     /// Start without connecting.
     Idle,
@@ -474,7 +474,12 @@ impl TopicScopeApp {
 
     /// Replaces the current connection with one for `profile`. What was received is kept when
     /// reconnecting with the same profile and forgotten otherwise.
-    fn connect(&mut self, ctx: &egui::Context, mut profile: Profile, password: Option<String>) {
+    fn connect(
+        &mut self,
+        ctx: &egui::Context,
+        mut profile: Profile,
+        password: Option<crate::model::config::secret::Password>,
+    ) {
         if profile.demo {
             match self.start_demo() {
                 Ok(port) => {

@@ -307,13 +307,16 @@ fn publish_authorized(
         PasswordNeed::Ask { .. } => None,
     };
     // The same check `session::Connection::start` makes for every other entry point.
-    let problems = profile.connect_problems(password.as_deref().is_some_and(|p| !p.is_empty()));
+    let problems = profile.connect_problems(password.as_ref().is_some_and(|p| !p.is_empty()));
     if !problems.is_empty() {
         let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
         return Err(BenchError::InvalidProfile(text.join(" ")));
     }
-    let mut options =
-        crate::mqtt::options::mqtt_options(profile, password.as_deref(), DEFAULT_MAX_PACKET_BYTES)?;
+    let mut options = crate::mqtt::options::mqtt_options(
+        profile,
+        password.as_ref().map(|password| password.expose()),
+        DEFAULT_MAX_PACKET_BYTES,
+    )?;
     options.set_inflight(INFLIGHT);
     let topics = bench_topics(&args.prefix, args.topics);
     let runtime = tokio::runtime::Builder::new_current_thread()

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use crate::model::config::profile::{Profile, Subscription, generate_client_id};
 use crate::model::config::profile_store::{ProfileStore, default_config_dir};
-use crate::model::config::secret::password_from_env;
+use crate::model::config::secret::{Password, password_from_env};
 use crate::model::config::secret::{PasswordNeed, resolve_password};
 use crate::model::config::settings::Settings;
 use crate::model::config::url::{allow_unencrypted_login, allow_writes, url_to_profile};
@@ -115,7 +115,7 @@ impl CommandError {
 /// A resolved target: the profile, its password, and the gate for it.
 pub struct Resolved {
     pub profile: Profile,
-    pub password: Option<String>,
+    pub password: Option<Password>,
     pub publisher: Publisher,
     pub timeout: Duration,
 }
@@ -173,7 +173,7 @@ impl Target {
     }
 }
 
-fn password_for(profile: &Profile) -> Result<Option<String>, CommandError> {
+fn password_for(profile: &Profile) -> Result<Option<Password>, CommandError> {
     let secrets = crate::secrets::SecretStore::os();
     match resolve_password(profile, password_from_env(), &secrets) {
         PasswordNeed::Known(password) => Ok(password),

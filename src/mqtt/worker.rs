@@ -22,6 +22,7 @@ use rumqttc::{
 use tokio::sync::mpsc;
 
 use crate::model::config::profile::Profile;
+use crate::model::config::secret::Password;
 use crate::model::decode::decoder_override::DecoderOverrides;
 use crate::model::decode::message::Message;
 use crate::model::time::now_nanos;
@@ -52,15 +53,15 @@ const DISCONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 pub struct ConnectParams {
     /// The connection settings.
     pub profile: Profile,
-    /// The password (from the keychain or asked at connect time); never logged.
-    pub password: Option<String>,
+    /// The password (from the keychain or asked at connect time); never logged, zeroed on drop.
+    pub password: Option<Password>,
     /// Largest packet accepted in or out (rumqttc defaults to 10 KiB; we raise it).
     pub max_packet_bytes: usize,
 }
 
 impl ConnectParams {
     /// Params for `profile` with the default packet size limit ([`DEFAULT_MAX_PACKET_BYTES`]).
-    pub fn new(profile: Profile, password: Option<String>) -> Self {
+    pub fn new(profile: Profile, password: Option<Password>) -> Self {
         Self {
             profile,
             password,
@@ -235,7 +236,7 @@ impl Worker {
     async fn run_async(self, mut commands: mpsc::Receiver<WorkerCommand>) {
         let options = mqtt_options(
             &self.params.profile,
-            self.params.password.as_deref(),
+            self.params.password.as_ref().map(Password::expose),
             self.max_packet_bytes,
         );
         let book = RefCell::new(SubscriptionBook::new(&self.params.profile.subscriptions));

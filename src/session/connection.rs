@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::model::config::profile::Profile;
+use crate::model::config::secret::Password;
 use crate::model::time::now_nanos;
 use crate::model::write::publish::AuthorizedPublish;
 use crate::mqtt::inbox::Waker;
@@ -98,14 +99,14 @@ impl Connection {
     /// `waker` is called when the inbox goes from empty to non-empty (once per batch).
     pub fn start(
         profile: Profile,
-        password: Option<String>,
+        password: Option<Password>,
         options: ConnectOptions,
         waker: Option<Waker>,
     ) -> Result<Self, ConnectionError> {
         // Every entry point (window, --url, publish, setpoint, headless) comes through here:
         // the profile is checked again, with the password actually sent, before anything
         // leaves this computer.
-        let sends_password = password.as_deref().is_some_and(|p| !p.is_empty());
+        let sends_password = password.as_ref().is_some_and(|p| !p.is_empty());
         let problems = profile.connect_problems(sends_password);
         if !problems.is_empty() {
             let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
