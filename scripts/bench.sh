@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # TopicScope's benchmark: one command, prints a table and writes BENCHMARKS.md.
 #
-#   scripts/bench.sh            the full run (the issue's loads; about 30-40 min on 2 cores)
+#   scripts/bench.sh            the full run (the issues' loads; about 25 min on 2 cores)
 #   scripts/bench.sh --quick    smaller loads (a few minutes), same scenarios
 #
 # It builds --release, starts Mosquitto on a free loopback port with a generated config, and runs:
@@ -12,6 +12,12 @@
 #      per-frame CPU time while scrolling the tree and while R msg/s arrive with 10 series plotted.
 #   3. soak: headless at a steady rate over many topics; RSS sampled at start, middle and end.
 #   4. start-up: the window with --demo: time to the first frame and to the first data.
+#   5. drain: each client subscribed, then paused (SIGSTOP) while the broker queues a flood, then
+#      resumed: how fast it takes the backlog.
+#   6. idle: the demo window for IDLE_SECS (60): the share of a core it uses to show a trickle.
+#   7. memory: the window and mqttui's interactive UI at RSS_TOPICS (100,000) topics x 3 messages.
+# Peers: mosquitto_sub always; mqttui (its interactive UI under tmux, and its `log` mode) where it
+# is found: MQTTUI=/path, else `mqttui` on PATH, else ../shared/peers/mqttui next to the checkout.
 # Every count below can be overridden from the environment (MESSAGES=200000 scripts/bench.sh).
 # A section is skipped by setting its size to nothing or 0: LOADS="" (ingest), SCALE_TOPICS=0,
 # SOAK_SECS=0; start-up runs only with the window in CLIENTS. SOAK_BUDGET_MIB=64 runs the soak with
@@ -25,14 +31,33 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 scripts/install-deps.sh
 
+# mqttui, the terminal peer, where it can be found.
+if [[ -z "${MQTTUI:-}" ]]; then
+    if command -v mqttui >/dev/null; then MQTTUI=$(command -v mqttui)
+    elif [[ -x "$ROOT/../shared/peers/mqttui" ]]; then MQTTUI=$(cd "$ROOT/../shared/peers" && pwd)/mqttui
+    fi
+fi
+PEERS="mosquitto_sub"
+if [[ -n "${MQTTUI:-}" ]]; then
+    if command -v tmux >/dev/null; then PEERS="$PEERS mqttui mqttui_log"; else PEERS="$PEERS mqttui_log"; fi
+fi
+
 if [[ "${1:-}" == "--quick" ]]; then
     : "${MESSAGES:=100000}" "${LOADS=1000 10000}" "${SCALE_TOPICS:=100000}"
-    : "${SOAK_SECS:=30}" "${SCALE_INGEST_SECS:=5}"
+    : "${SOAK_SECS:=30}" "${SCALE_INGEST_SECS:=5}" "${IDLE_SECS:=20}" "${RSS_TOPICS:=10000}"
 fi
 MESSAGES=${MESSAGES:-1000000}
 LOADS=${LOADS-"1000 100000"}
 QOS_LEVELS=${QOS_LEVELS:-"0 1"}
-CLIENTS=${CLIENTS:-"mosquitto_sub headless gui"}
+CLIENTS=${CLIENTS:-"$PEERS headless gui"}
+# mqttui's interactive UI keeps up with a flood over many topics at a few thousand messages a
+# second: it is measured at QoS 0 only, so the default run stays under 30 minutes.
+MQTTUI_QOS_LEVELS=${MQTTUI_QOS_LEVELS:-0}
+DRAIN_MESSAGES=${DRAIN_MESSAGES:-$MESSAGES}
+DRAIN_LOADS=${DRAIN_LOADS-"1000 100000"}
+DRAIN_CLIENTS=${DRAIN_CLIENTS:-"mosquitto_sub headless${MQTTUI:+ mqttui_log}"}
+IDLE_SECS=${IDLE_SECS:-60}
+RSS_TOPICS=${RSS_TOPICS:-100000}
 SCALE_TOPICS=${SCALE_TOPICS:-1000000}
 SCALE_INGEST_RATE=${SCALE_INGEST_RATE:-50000}
 SCALE_INGEST_SECS=${SCALE_INGEST_SECS:-10}
@@ -143,22 +168,30 @@ def report(results_path, output, machine_path, parameters):
         "same load. While the publisher (and the broker) is slower than the client, every client shows the "
         "publisher's rate.")
     out("")
-    out("| topics | QoS | client | received | dropped | msg/s | ratio | CPU s | peak RSS | target |")
-    out("|---:|---:|---|---:|---:|---:|---:|---:|---:|---|")
+    out("| topics | QoS | client | received | dropped | msg/s | ratio | CPU s per M | CPU ratio | peak RSS | target |")
+    out("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---|")
     ingest = [r for r in results if r["scenario"] == "ingest"]
     for r in ingest:
         base = next((b for b in ingest if b["client"] == "mosquitto_sub" and b["topics"] == r["topics"]
                      and b["qos"] == r["qos"]), None)
         ratio = r["msg_per_sec"] / base["msg_per_sec"] if base and base["msg_per_sec"] else None
+        per_million = r["cpu_secs"] / (r["messages"] / 1e6) if r["messages"] else 0
+        base_per_million = base["cpu_secs"] / (base["messages"] / 1e6) if base and base["messages"] else 0
+        cpu_ratio = per_million / base_per_million if base_per_million else None
         target = ""
         complete = r["received"] == r["messages"]
         if r["client"] == "headless" and ratio is not None:
-            target = f"≥ 1.0: {ok(ratio >= 1.0 and complete)}"
+            cpu_ok = cpu_ratio is not None and cpu_ratio <= 1.2
+            target = f"≥ 1.0 and CPU ≤ 1.2×: {ok(ratio >= 1.0 and complete)} / {ok(cpu_ok)}"
         if r["client"] == "gui" and ratio is not None:
             target = f"≥ 0.9, 0 dropped: {ok(ratio >= 0.9 and r['dropped'] == 0 and complete)}"
+        if r["client"].startswith("mqttui"):
+            target = "peer"
         ratio_text = "" if ratio is None else f"{ratio:.2f}"
+        cpu_ratio_text = "" if cpu_ratio is None else f"{cpu_ratio:.2f}"
         out(f"| {r['topics']:,} | {r['qos']} | {r['client']} | {r['received']:,} | {r['dropped']:,} | "
-            f"{r['msg_per_sec']:,.0f} | {ratio_text} | {r['cpu_secs']:.1f} | {r['peak_rss_kib'] // 1024} MiB | {target} |")
+            f"{r['msg_per_sec']:,.0f} | {ratio_text} | {per_million:.2f} | {cpu_ratio_text} | "
+            f"{r['peak_rss_kib'] // 1024} MiB | {target} |")
     out("")
     out("Publisher (topicscope bench publish) rate per run, msg/s: " + ", ".join(
         f"{r['client']} {r['topics']:,}/QoS {r['qos']}: {r['published_per_sec']:,.0f}" for r in ingest))
@@ -228,6 +261,43 @@ def report(results_path, output, machine_path, parameters):
         out("From process start (Linux start time, 10 ms resolution) to the end of the first frame's UI pass, "
             "and of the first frame with a topic in the store.")
         out("")
+    drains = [r for r in results if r["scenario"] == "drain"]
+    if drains:
+        out("## 5. Draining a queued backlog")
+        out("")
+        out("Each client subscribed, was paused (SIGSTOP) while the broker queued the flood (QoS 0), then "
+            "resumed: messages per second from the resume to the last message taken.")
+        out("")
+        out("| topics | client | received | msg/s | ratio to mosquitto_sub | target |")
+        out("|---:|---|---:|---:|---:|---|")
+        for r in drains:
+            base = next((b for b in drains if b["client"] == "mosquitto_sub" and b["topics"] == r["topics"]), None)
+            ratio = r["msg_per_sec"] / base["msg_per_sec"] if base and base["msg_per_sec"] else None
+            target = ""
+            if r["client"] == "headless" and ratio is not None:
+                target = f"≥ 1.5 (goal 2): {ok(ratio >= 1.5 and r['received'] == r['messages'])}"
+            elif r["client"].startswith("mqttui"):
+                target = "peer"
+            ratio_text = "" if ratio is None else f"{ratio:.2f}"
+            out(f"| {r['topics']:,} | {r['client']} | {r['received']:,} | {r['msg_per_sec']:,.0f} | {ratio_text} | {target} |")
+        out("")
+    for r in results:
+        if r["scenario"] == "idle":
+            share = r["cpu_secs"] / r["secs"] * 100
+            out("## 6. Idle: the demo window")
+            out("")
+            out(f"The built-in demo (about 110 msg/s) in the window under Xvfb for {r['secs']} s, after 10 s of "
+                f"start-up: {r['cpu_secs']:.2f} CPU s, **{share:.1f} % of a core** (target ≤ 20 %: {ok(share <= 20)}).")
+            out("")
+        if r["scenario"] == "memory":
+            out(f"## 7. Memory at {r['topics']:,} topics × 3 messages")
+            out("")
+            mq = r.get("mqttui_rss_bytes")
+            verdict = f"target ≤ mqttui's: {ok(r['gui_rss_bytes'] <= mq)}" if mq else "mqttui not measured"
+            out(f"Window RSS {mib(r['gui_rss_bytes'])} ({r['gui_received']:,} received)"
+                + (f"; mqttui's interactive UI {mib(mq)} ({r['mqttui_received']:,} received)" if mq else "")
+                + f" ({verdict}).")
+            out("")
     table = "\n".join(lines)
     print(table)
     begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
@@ -331,6 +401,54 @@ wait_pid() { # pid timeout_secs
 
 json() { python3 "$HELPER" get "$@"; }
 
+# Starts a counter reading lines from the FIFO `pipe` (made here): after `n` lines it writes the
+# time (ns) to `out` and exits. COUNTER_PID is its process.
+count_lines_then_stamp() { # n pipe out
+    mkfifo "$2"
+    python3 -c "import sys,time
+n=int(sys.argv[1])
+for i, _ in enumerate(sys.stdin, 1):
+    if i >= n:
+        print(time.time_ns()); break" "$1" < "$2" > "$3" &
+    COUNTER_PID=$!
+    PIDS+=("$COUNTER_PID")
+}
+
+# mqttui's interactive UI in a detached tmux session; MQTTUI_PANE_PID is its process.
+mqttui_start() { # dir qos [filter]
+    local session="bench-mqttui-$$"
+    tmux kill-session -t "$session" 2>/dev/null || true
+    tmux new-session -d -s "$session" -x 200 -y 50 "exec $MQTTUI -b $URL --qos $2 '${3:-lbg01/bench/#}'"
+    MQTTUI_PANE_PID=$(tmux list-panes -t "$session" -F '#{pane_pid}')
+    MQTTUI_SESSION=$session
+}
+
+# The number of messages mqttui's title reports (it redraws every 500 ms).
+mqttui_count() {
+    tmux capture-pane -p -t "$MQTTUI_SESSION" 2>/dev/null \
+        | sed -n 's/.*Topics ([0-9,]*, \([0-9,]*\) messages).*/\1/p' | head -1 | tr -d ,
+}
+
+# Waits until mqttui shows N messages (or the timeout), notes the moment, its CPU and peak RSS,
+# and ends it; writes $dir/end and $dir/time like the other clients.
+mqttui_wait() { # dir messages timeout_secs
+    local dir=$1 want=$2 deadline=$((SECONDS + $3)) seen=0
+    while (( SECONDS < deadline )); do
+        seen=$(mqttui_count); seen=${seen:-0}
+        if (( seen >= want )); then date +%s%N > "$dir/end"; break; fi
+        sleep 0.1
+    done
+    local ticks=(0 0) hwm_kib=0
+    if [[ -r "/proc/$MQTTUI_PANE_PID/stat" ]]; then
+        read -r -a fields < <(sed 's/.*) //' "/proc/$MQTTUI_PANE_PID/stat")
+        ticks=("${fields[11]}" "${fields[12]}")
+        hwm_kib=$(awk '/VmHWM/ {print $2}' "/proc/$MQTTUI_PANE_PID/status")
+    fi
+    echo "0 $(python3 -c "print(${ticks[0]}/100)") $(python3 -c "print(${ticks[1]}/100)") ${hwm_kib:-0}" > "$dir/time"
+    echo "$seen" > "$dir/seen"
+    tmux kill-session -t "$MQTTUI_SESSION" 2>/dev/null || true
+}
+
 # A profile file for the window: the broker, one subscription at the given QoS.
 gui_config() { # dir qos
     mkdir -p "$1"
@@ -369,9 +487,26 @@ run_ingest() { # client topics qos
     headless)
         /usr/bin/time -f '%e %U %S %M' -o "$dir/time" \
             "$BIN" headless --url "$URL" -s 'lbg01/bench/#' --qos "$qos" --count "$MESSAGES" \
-            --duration "$RUN_TIMEOUT_SECS" --stats-json "$dir/stats.json" --ready-file "$dir/ready" &
+            --duration "$RUN_TIMEOUT_SECS" --stats-json "$dir/stats.json" --ready-file "$dir/ready" 2>"$dir/stderr" &
         local pid=$!
         wait_file "$dir/ready" 30
+        ;;
+    mqttui_log)
+        # A print-only subscriber like mosquitto_sub: one line per message; the counter notes the
+        # moment the last one arrived, then mqttui is ended.
+        count_lines_then_stamp "$MESSAGES" "$dir/pipe" "$dir/end"
+        local pid=$COUNTER_PID
+        /usr/bin/time -f '%e %U %S %M' -o "$dir/time" \
+            "$MQTTUI" -b "$URL" log --qos "$qos" "lbg01/bench/#" > "$dir/pipe" 2>/dev/null &
+        local time_pid=$!
+        PIDS+=("$time_pid")
+        sleep 1 # no "subscribed" signal
+        ;;
+    mqttui)
+        # Its interactive UI in a terminal (tmux); its title says `Topics (T, N messages)`.
+        mqttui_start "$dir" "$qos"
+        local pid=$MQTTUI_PANE_PID
+        sleep 1
         ;;
     gui)
         gui_config "$dir/config" "$qos"
@@ -384,12 +519,23 @@ run_ingest() { # client topics qos
         ;;
     esac
     publish "$topics" "$MESSAGES" "$qos"
-    wait_pid "$pid" "$RUN_TIMEOUT_SECS" || true
-    local rate received dropped=0 frames="null"
-    read -r _ user sys max_kib < "$dir/time" || true
+    if [[ $client == mqttui ]]; then
+        mqttui_wait "$dir" "$MESSAGES" "$RUN_TIMEOUT_SECS"
+    else
+        wait_pid "$pid" "$RUN_TIMEOUT_SECS" || true
+    fi
+    if [[ $client == mqttui_log ]]; then
+        pkill -P "$time_pid" 2>/dev/null || true
+        wait "$time_pid" 2>/dev/null || true
+    fi
+    local rate received dropped=0 frames="null" user=0 sys=0 max_kib=0
+    # GNU time writes a "terminated by signal" line first when mqttui was ended.
+    read -r _ user sys max_kib < <(grep -E '^[0-9.]+ [0-9.]+ [0-9.]+ [0-9]+$' "$dir/time" 2>/dev/null | tail -1) || true
+    user=${user:-0} sys=${sys:-0} max_kib=${max_kib:-0}
     case $client in
-    mosquitto_sub)
-        if [[ -e "$dir/end" ]]; then received=$MESSAGES; else received=0; echo 0 > "$dir/end"; fi
+    mosquitto_sub | mqttui_log | mqttui)
+        if [[ -s "$dir/end" ]]; then received=$MESSAGES; else received=0; echo 0 > "$dir/end"; fi
+        if [[ $client == mqttui ]]; then received=$(cat "$dir/seen"); fi
         rate=$(python3 "$HELPER" rate "$received" "$WORK/publish.json" "$(cat "$dir/end")")
         ;;
     headless | gui)
@@ -410,6 +556,7 @@ echo "== 1. ingest: $MESSAGES messages per run; loads: $LOADS topics; QoS: $QOS_
 for topics in $LOADS; do
     for qos in $QOS_LEVELS; do
         for client in $CLIENTS; do
+            if [[ $client == mqttui && " $MQTTUI_QOS_LEVELS " != *" $qos "* ]]; then continue; fi
             run_ingest "$client" "$topics" "$qos"
         done
     done
@@ -471,7 +618,7 @@ dir="$WORK/soak"
 mkdir -p "$dir"
 "$BIN" headless --url "$URL" -s 'lbg01/soak/#' --duration $((SOAK_SECS + 5)) \
     ${SOAK_BUDGET_MIB:+--memory-budget "$SOAK_BUDGET_MIB"} \
-    --stats-json "$dir/stats.json" --ready-file "$dir/ready" > /dev/null &
+    --stats-json "$dir/stats.json" --ready-file "$dir/ready" > /dev/null 2>"$dir/stderr" &
 soak_pid=$!
 PIDS+=("$soak_pid")
 wait_file "$dir/ready" 30
@@ -513,6 +660,125 @@ if [[ " $CLIENTS " == *" gui "* ]]; then
     done
 fi
 
+# ---------------------------------------------------------------- 5. drain
+# Each client subscribes, is paused (SIGSTOP) while the flood is published and queued by the
+# broker (no queue limit in this broker's config), then resumed: the rate from SIGCONT to the
+# last message taken. QoS 0, so the broker's in-flight window does not pace the drain.
+run_drain() { # client topics
+    local client=$1 topics=$2 dir="$WORK/drain-$1-$2" pid stop_pid end=0 received=0
+    mkdir -p "$dir"
+    case $client in
+    mosquitto_sub)
+        mosquitto_sub -h 127.0.0.1 -p "$PORT" -t "lbg01/bench/#" -q 0 -C "$DRAIN_MESSAGES" > /dev/null &
+        pid=$!; stop_pid=$pid
+        sleep 1
+        ;;
+    headless)
+        "$BIN" headless --url "$URL" -s 'lbg01/bench/#' --qos 0 --count "$DRAIN_MESSAGES" \
+            --duration "$RUN_TIMEOUT_SECS" --stats-json "$dir/stats.json" --ready-file "$dir/ready" > /dev/null 2>"$dir/stderr" &
+        pid=$!; stop_pid=$pid
+        wait_file "$dir/ready" 30
+        ;;
+    mqttui_log)
+        count_lines_then_stamp "$DRAIN_MESSAGES" "$dir/pipe" "$dir/end"
+        pid=$COUNTER_PID
+        "$MQTTUI" -b "$URL" log --qos 0 "lbg01/bench/#" > "$dir/pipe" 2>/dev/null &
+        stop_pid=$!
+        PIDS+=("$stop_pid")
+        sleep 1
+        ;;
+    esac
+    PIDS+=("$pid")
+    kill -STOP "$stop_pid"
+    publish "$topics" "$DRAIN_MESSAGES" 0
+    sleep 1
+    local resumed
+    resumed=$(date +%s%N)
+    kill -CONT "$stop_pid"
+    case $client in
+    mosquitto_sub)
+        local deadline=$((SECONDS + RUN_TIMEOUT_SECS))
+        while kill -0 "$pid" 2>/dev/null && (( SECONDS < deadline )); do sleep 0.01; done
+        end=$(date +%s%N)
+        if wait "$pid"; then received=$DRAIN_MESSAGES; fi
+        ;;
+    headless)
+        wait_pid "$pid" "$RUN_TIMEOUT_SECS" || true
+        received=$(json "$dir/stats.json" 'd["messages_received"]')
+        end=$(json "$dir/stats.json" 'd["all_processed_at_nanos"] or 0')
+        ;;
+    mqttui_log)
+        wait_pid "$pid" "$RUN_TIMEOUT_SECS" || true
+        kill "$stop_pid" 2>/dev/null || true
+        if [[ -s "$dir/end" ]]; then end=$(cat "$dir/end"); received=$DRAIN_MESSAGES; fi
+        ;;
+    esac
+    local rate
+    rate=$(python3 -c "print($received / (($end - $resumed) / 1e9) if $end > $resumed else 0)")
+    record "{\"scenario\":\"drain\",\"client\":\"$client\",\"topics\":$topics,\"messages\":$DRAIN_MESSAGES,\"received\":$received,\"msg_per_sec\":$rate}"
+    printf '   %-14s %7s topics: %9.0f msg/s draining, %s received\n' "$client" "$topics" "$rate" "$received"
+}
+
+if [[ -n "$DRAIN_LOADS" ]]; then
+    echo "== 5. drain: $DRAIN_MESSAGES queued messages; loads: $DRAIN_LOADS topics"
+    for topics in $DRAIN_LOADS; do
+        for client in $DRAIN_CLIENTS; do
+            run_drain "$client" "$topics"
+        done
+    done
+fi
+
+# ---------------------------------------------------------------- 6. idle
+if [[ " $CLIENTS " == *" gui "* ]] && (( IDLE_SECS > 0 )); then
+    echo "== 6. idle: the demo window for $IDLE_SECS s"
+    dir="$WORK/idle"
+    mkdir -p "$dir/config"
+    "$BIN" --config-dir "$dir/config" --demo 2>"$dir/stderr" &
+    idle_pid=$!
+    PIDS+=("$idle_pid")
+    sleep 10 # start-up and the demo's first burst are not idle
+    cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
+    before=$(cpu_ticks "$idle_pid")
+    sleep "$IDLE_SECS"
+    after=$(cpu_ticks "$idle_pid")
+    kill "$idle_pid" 2>/dev/null || true
+    wait "$idle_pid" 2>/dev/null || true
+    record "{\"scenario\":\"idle\",\"secs\":$IDLE_SECS,\"cpu_secs\":$(python3 -c "print(($after - $before) / 100)")}"
+    tail -n 1 "$RESULTS"
+fi
+
+# ---------------------------------------------------------------- 7. memory
+if [[ " $CLIENTS " == *" gui "* ]] && (( RSS_TOPICS > 0 )); then
+    echo "== 7. memory: $RSS_TOPICS topics x 3 messages"
+    dir="$WORK/memory"
+    mkdir -p "$dir"
+    count=$((RSS_TOPICS * 3))
+    gui_config "$dir/config" 0
+    TOPICSCOPE_BENCH_EXIT_AFTER=$count TOPICSCOPE_BENCH_STATS="$dir/gui.json" TOPICSCOPE_BENCH_READY="$dir/ready" \
+        TOPICSCOPE_BENCH_EXPAND=lbg01/bench "$BIN" --config-dir "$dir/config" --profile bench 2>"$dir/stderr" &
+    gui_pid=$!
+    PIDS+=("$gui_pid")
+    wait_file "$dir/ready" 60
+    publish "$RSS_TOPICS" "$count" 0
+    wait_pid "$gui_pid" "$RUN_TIMEOUT_SECS" || true
+    gui_rss=$(json "$dir/gui.json" 'd["rss_bytes"]')
+    gui_received=$(json "$dir/gui.json" 'd["messages_received"]')
+    mqttui_rss=null mqttui_seen=null
+    if [[ " $CLIENTS " == *" mqttui "* ]]; then
+        mkdir -p "$dir/mqttui"
+        mqttui_start "$dir/mqttui" 0
+        sleep 1
+        publish "$RSS_TOPICS" "$count" 0
+        deadline=$((SECONDS + RUN_TIMEOUT_SECS))
+        until (( $(mqttui_count || echo 0) >= count )) || (( SECONDS >= deadline )); do sleep 0.2; done
+        mqttui_seen=$(mqttui_count); mqttui_seen=${mqttui_seen:-0}
+        mqttui_rss=$(( $(awk '/VmRSS/ {print $2}' "/proc/$MQTTUI_PANE_PID/status") * 1024 ))
+        tmux kill-session -t "$MQTTUI_SESSION" 2>/dev/null || true
+    fi
+    record "{\"scenario\":\"memory\",\"topics\":$RSS_TOPICS,\"messages\":$count,\"gui_received\":$gui_received,\"gui_rss_bytes\":$gui_rss,\"mqttui_received\":$mqttui_seen,\"mqttui_rss_bytes\":$mqttui_rss}"
+    tail -n 1 "$RESULTS"
+fi
+
 # ---------------------------------------------------------------- report
 MACHINE="$WORK/machine.txt"
 {
@@ -521,12 +787,12 @@ MACHINE="$WORK/machine.txt"
     echo "Kernel: $(uname -sr)"
     echo "Rust: $(rustc -V)"
     echo "Mosquitto: $("$MOSQUITTO" -h 2>/dev/null | head -1)"
-    if command -v mqttui >/dev/null; then echo "mqttui: $(mqttui --version)"; else echo "mqttui: not installed, not measured"; fi
+    if [[ -n "${MQTTUI:-}" ]]; then echo "mqttui: $("$MQTTUI" --version) ($MQTTUI)"; else echo "mqttui: not found, not measured"; fi
     echo "TopicScope: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo ' (with uncommitted changes)')"
     echo "Date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 } > "$MACHINE"
 python3 "$HELPER" report "$RESULTS" "$OUTPUT" "$MACHINE" \
-    "MESSAGES=$MESSAGES LOADS='$LOADS' QOS_LEVELS='$QOS_LEVELS' CLIENTS='$CLIENTS' SCALE_TOPICS=$SCALE_TOPICS SCALE_INGEST_RATE=$SCALE_INGEST_RATE SCALE_INGEST_SECS=$SCALE_INGEST_SECS SOAK_SECS=$SOAK_SECS SOAK_RATE=$SOAK_RATE SOAK_TOPICS=$SOAK_TOPICS${SOAK_BUDGET_MIB:+ SOAK_BUDGET_MIB=$SOAK_BUDGET_MIB}"
+    "MESSAGES=$MESSAGES LOADS='$LOADS' QOS_LEVELS='$QOS_LEVELS' CLIENTS='$CLIENTS' DRAIN_MESSAGES=$DRAIN_MESSAGES DRAIN_LOADS='$DRAIN_LOADS' IDLE_SECS=$IDLE_SECS RSS_TOPICS=$RSS_TOPICS SCALE_TOPICS=$SCALE_TOPICS SCALE_INGEST_RATE=$SCALE_INGEST_RATE SCALE_INGEST_SECS=$SCALE_INGEST_SECS SOAK_SECS=$SOAK_SECS SOAK_RATE=$SOAK_RATE SOAK_TOPICS=$SOAK_TOPICS${SOAK_BUDGET_MIB:+ SOAK_BUDGET_MIB=$SOAK_BUDGET_MIB}"
 # The raw results go next to the report (target/ for BENCHMARKS.md), so a trial run with
 # OUTPUT=/tmp/x.md leaves the last full run's results alone.
 RAW="$ROOT/target/bench-results.jsonl"

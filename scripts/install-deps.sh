@@ -18,6 +18,7 @@ command -v cc >/dev/null 2>&1 || need+=(build-essential)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 # For scripts/bench.sh: GNU time (CPU seconds, peak RSS) and python3 (its report).
 [ -x /usr/bin/time ] || need+=(time)
+command -v tmux >/dev/null 2>&1 || need+=(tmux)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 
 [ ${#need[@]} -eq 0 ] && exit 0

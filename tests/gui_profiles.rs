@@ -13,7 +13,7 @@ use egui_kittest::kittest::Queryable;
 use topicscope::model::config::presets::Preset;
 use topicscope::model::config::profile::{PasswordStorage, Profile, Transport};
 use topicscope::model::config::profile_store::{PROFILES_FILE_NAME, ProfileStore};
-use topicscope::model::config::secret::{MemorySecrets, NoSecrets, SecretBackend, SecretError};
+use topicscope::model::config::secret::{MemorySecrets, NoSecrets, SecretBackend};
 use topicscope::ui::password_prompt::{PasswordPrompt, PromptOutcome};
 use topicscope::ui::profiles::{ProfileAction, ProfilesPanel};
 
@@ -26,24 +26,8 @@ struct State {
     outcomes: Vec<PromptOutcome>,
 }
 
-/// A keychain stand-in the test can look into after handing it to the panel.
-#[derive(Clone, Default)]
-struct SharedSecrets(Arc<MemorySecrets>);
-
-impl SecretBackend for SharedSecrets {
-    fn get(&self, profile_id: &str) -> Result<Option<String>, SecretError> {
-        self.0.get(profile_id)
-    }
-    fn set(&self, profile_id: &str, password: &str) -> Result<(), SecretError> {
-        self.0.set(profile_id, password)
-    }
-    fn delete(&self, profile_id: &str) -> Result<(), SecretError> {
-        self.0.delete(profile_id)
-    }
-    fn available(&self) -> bool {
-        true
-    }
-}
+/// A keychain the test can still look into after handing it over.
+type SharedSecrets = Arc<MemorySecrets>;
 
 fn harness(dir: &Path, secrets: Box<dyn SecretBackend>) -> Harness<'static, State> {
     let state = State {

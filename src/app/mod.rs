@@ -201,7 +201,7 @@ impl TopicScopeApp {
         {
             top_bar.choice = PickerChoice::Saved(id.clone());
         }
-        let shared: Box<dyn SecretBackend> = Box::new(SharedSecrets(secrets.clone()));
+        let shared: Box<dyn SecretBackend> = Box::new(secrets.clone());
         let audit = settings.audit_log(&options.config_dir);
         let mut app = Self {
             writes: crate::ui::writes::WriteDesk::new(Some(audit)),
@@ -575,34 +575,6 @@ impl TopicScopeApp {
             // disconnect.
             connection.stop();
         }
-    }
-}
-
-/// Lets the app (quick connect from the top bar) and the profile editor share one secret store.
-struct SharedSecrets(Arc<dyn SecretBackend>);
-
-impl SecretBackend for SharedSecrets {
-    fn get(
-        &self,
-        profile_id: &str,
-    ) -> Result<Option<String>, crate::model::config::secret::SecretError> {
-        self.0.get(profile_id)
-    }
-
-    fn set(
-        &self,
-        profile_id: &str,
-        password: &str,
-    ) -> Result<(), crate::model::config::secret::SecretError> {
-        self.0.set(profile_id, password)
-    }
-
-    fn delete(&self, profile_id: &str) -> Result<(), crate::model::config::secret::SecretError> {
-        self.0.delete(profile_id)
-    }
-
-    fn available(&self) -> bool {
-        self.0.available()
     }
 }
 

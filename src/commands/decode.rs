@@ -289,7 +289,7 @@ pub fn decode(topic: Option<&str>, payload: &[u8], choice: DecoderChoice) -> Dec
     let mut report = DecodeReport {
         ok: false,
         decoder: choice,
-        format: format_name(decoded.format),
+        format: decoded.format.name(),
         topic: topic.map(str::to_owned),
         size_bytes: payload.len(),
         preview: decoded.preview.clone(),
@@ -397,20 +397,6 @@ fn topic_for(decoder: DecoderChoice) -> String {
         DecoderChoice::Meta => aedifion::META_PREFIX.to_owned(),
         DecoderChoice::Swop => aedifion::CONTROLS_PREFIX.to_owned(),
         _ => String::new(),
-    }
-}
-
-fn format_name(format: PayloadFormat) -> &'static str {
-    match format {
-        PayloadFormat::Empty => "empty",
-        PayloadFormat::Text => "text",
-        PayloadFormat::Json => "json",
-        PayloadFormat::Number => "number",
-        PayloadFormat::Influx => "influx",
-        PayloadFormat::Legacy => "legacy",
-        PayloadFormat::Meta => "meta",
-        PayloadFormat::Swop => "swop",
-        PayloadFormat::Binary => "binary",
     }
 }
 

@@ -16,7 +16,6 @@ use base64::Engine as _;
 use serde::Serialize;
 
 use crate::model::decode::message::Message;
-use crate::model::decode::payload::PayloadFormat;
 use crate::model::time::Nanos;
 
 use super::{ExportError, TimeFormat, Units, points_of};
@@ -46,21 +45,6 @@ struct Value<'a> {
     time_nanos: Option<Nanos>,
     #[serde(skip_serializing_if = "Option::is_none")]
     unit: Option<std::borrow::Cow<'a, str>>,
-}
-
-/// The lower-case name of a payload format as JSON Lines writes it.
-pub fn format_name(format: PayloadFormat) -> &'static str {
-    match format {
-        PayloadFormat::Empty => "empty",
-        PayloadFormat::Text => "text",
-        PayloadFormat::Json => "json",
-        PayloadFormat::Number => "number",
-        PayloadFormat::Influx => "influx",
-        PayloadFormat::Legacy => "legacy",
-        PayloadFormat::Meta => "meta",
-        PayloadFormat::Swop => "swop",
-        PayloadFormat::Binary => "binary",
-    }
 }
 
 /// Writes one line per message.
@@ -115,7 +99,7 @@ impl<W: Write> JsonLinesWriter<W> {
             retain: message.retained,
             payload,
             payload_encoding,
-            format: format_name(message.decoded.format),
+            format: message.decoded.format.name(),
             values,
             problem: message.decoded.problem(),
         };

@@ -221,24 +221,8 @@ mod tests {
     use crate::model::config::secret::{MemorySecrets, NoSecrets};
     use crate::model::write::publish::PayloadMode;
 
-    /// A keychain the test can still look into after the library took it.
-    #[derive(Clone, Default)]
-    struct Shared(Arc<MemorySecrets>);
-
-    impl SecretBackend for Shared {
-        fn get(&self, profile_id: &str) -> Result<Option<String>, SecretError> {
-            self.0.get(profile_id)
-        }
-        fn set(&self, profile_id: &str, password: &str) -> Result<(), SecretError> {
-            self.0.set(profile_id, password)
-        }
-        fn delete(&self, profile_id: &str) -> Result<(), SecretError> {
-            self.0.delete(profile_id)
-        }
-        fn available(&self) -> bool {
-            true
-        }
-    }
+    /// A keychain the test can still look into after handing it over.
+    type Shared = Arc<MemorySecrets>;
 
     fn keychain_profile() -> Profile {
         Profile {

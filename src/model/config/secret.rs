@@ -97,6 +97,25 @@ pub trait SecretBackend: Send + Sync {
     fn available(&self) -> bool;
 }
 
+/// A shared store is a store: the window and its profile editor hold one keychain together.
+impl<T: SecretBackend + ?Sized> SecretBackend for std::sync::Arc<T> {
+    fn get(&self, profile_id: &str) -> Result<Option<String>, SecretError> {
+        (**self).get(profile_id)
+    }
+
+    fn set(&self, profile_id: &str, password: &str) -> Result<(), SecretError> {
+        (**self).set(profile_id, password)
+    }
+
+    fn delete(&self, profile_id: &str) -> Result<(), SecretError> {
+        (**self).delete(profile_id)
+    }
+
+    fn available(&self) -> bool {
+        (**self).available()
+    }
+}
+
 /// Passwords held in memory only, gone when the process ends (zeroed when removed).
 #[derive(Debug, Default)]
 pub struct MemorySecrets {

@@ -44,6 +44,23 @@ pub enum PayloadFormat {
     Binary,
 }
 
+impl PayloadFormat {
+    /// The lower-case name machine-readable outputs use (`topicscope decode`, JSON Lines).
+    pub fn name(self) -> &'static str {
+        match self {
+            PayloadFormat::Empty => "empty",
+            PayloadFormat::Text => "text",
+            PayloadFormat::Json => "json",
+            PayloadFormat::Number => "number",
+            PayloadFormat::Influx => "influx",
+            PayloadFormat::Legacy => "legacy",
+            PayloadFormat::Meta => "meta",
+            PayloadFormat::Swop => "swop",
+            PayloadFormat::Binary => "binary",
+        }
+    }
+}
+
 /// Which number inside a payload a value (and a plot series) refers to.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum ValueKey {
