@@ -18,7 +18,7 @@ use crate::model::store::Limits;
 pub use crate::model::config::url::{UrlError, url_to_profile};
 
 pub use crate::model::config::secret::PASSWORD_ENV;
-use crate::model::config::secret::password_from_env;
+use crate::model::config::secret::{Password, password_from_env};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -52,7 +52,8 @@ pub struct Cli {
     pub profile: Option<String>,
 
     /// Connect at launch without a saved profile: mqtt[s]|ws[s]://[user@]host[:port][/path].
-    /// The password is read from the TOPICSCOPE_PASSWORD environment variable, or asked for.
+    /// The password is read from the TOPICSCOPE_PASSWORD environment variable, or asked for;
+    /// it is sent only with a user name (mqtt://user@host).
     #[arg(long, value_name = "URL", conflicts_with = "demo")]
     pub url: Option<String>,
 
@@ -64,6 +65,14 @@ pub struct Cli {
         requires = "url"
     )]
     pub subscribe: Vec<String>,
+
+    /// Allow writes with --url to an aedifion.io host, which is read-only by default (a saved
+    /// profile's Read-only switch is changed in the profile editor).
+    #[arg(long, requires = "url")]
+    pub allow_writes: bool,
+
+    #[arg(long, requires = "url", help = crate::model::config::url::ALLOW_UNENCRYPTED_LOGIN_HELP)]
+    pub allow_unencrypted_login: bool,
 
     /// Start the built-in demo broker and building simulator and connect to it.
     #[arg(long)]
@@ -124,7 +133,7 @@ pub enum StartupConnection {
         /// The profile.
         profile: Profile,
         /// The password from the environment, if any.
-        password: Option<String>,
+        password: Option<Password>,
     },
 }
 
@@ -170,7 +179,7 @@ impl Cli {
     }
 
     /// The password in `TOPICSCOPE_PASSWORD`, if set and not empty.
-    pub fn password_from_env() -> Option<String> {
+    pub fn password_from_env() -> Option<Password> {
         password_from_env()
     }
 
@@ -179,7 +188,7 @@ impl Cli {
     pub fn startup_connection(
         &self,
         profiles: &ProfileStore,
-        env_password: Option<String>,
+        env_password: Option<Password>,
     ) -> Result<StartupConnection, CliError> {
         if self.demo {
             return Ok(StartupConnection::Connect {
@@ -207,7 +216,13 @@ impl Cli {
 
     /// The ad-hoc profile for `--url`, with the `--subscribe` filters.
     fn url_profile(&self, url: &str) -> Result<Profile, CliError> {
-        Ok(profile_from_url(url, &self.subscribe, None)?)
+        let mut profile = profile_from_url(url, &self.subscribe, None)?;
+        crate::model::config::url::allow_writes(&mut profile, self.allow_writes);
+        crate::model::config::url::allow_unencrypted_login(
+            &mut profile,
+            self.allow_unencrypted_login,
+        );
+        Ok(profile)
     }
 }
 
@@ -262,6 +277,8 @@ mod tests {
                 profile: None,
                 url: None,
                 subscribe: Vec::new(),
+                allow_writes: false,
+                allow_unencrypted_login: false,
                 demo: false,
                 memory_budget: None,
                 config_dir: None,
@@ -318,12 +335,38 @@ mod tests {
         let StartupConnection::Connect { profile, password } = connection else {
             panic!("expected a connection");
         };
-        assert_eq!(password.as_deref(), Some("pw"));
+        assert_eq!(password.as_ref().map(Password::expose), Some("pw"));
         assert_eq!(profile.password_storage, PasswordStorage::Ask);
         assert_eq!(
             profile.subscriptions,
             vec![Subscription::new("lbg01/x/#", Qos::AtLeastOnce)]
         );
+    }
+
+    #[test]
+    fn an_aedifion_url_opens_read_only_unless_writes_are_allowed() {
+        let (_dir, store) = empty_store();
+        for (extra, read_only) in [(None, true), (Some("--allow-writes"), false)] {
+            let mut args = vec!["--url", "mqtts://me@mqtt2.aedifion.io:8884"];
+            args.extend(extra);
+            let Ok(StartupConnection::Connect { profile, .. }) =
+                parse(&args).startup_connection(&store, None)
+            else {
+                panic!("expected a connection");
+            };
+            assert_eq!(profile.read_only, read_only, "{args:?}");
+        }
+        assert!(Cli::try_parse_from(["topicscope", "--allow-writes"]).is_err());
+    }
+
+    #[test]
+    fn the_password_never_shows_in_debug_output_of_what_connects() {
+        let (_dir, store) = empty_store();
+        let connection = parse(&["--url", "mqtts://me@broker.example:8883"])
+            .startup_connection(&store, Some("hunter2".into()))
+            .expect("valid");
+        let text = format!("{connection:?}");
+        assert!(!text.contains("hunter2") && text.contains("***"), "{text}");
     }
 
     #[test]

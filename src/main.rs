@@ -63,9 +63,7 @@ fn run_command(command: &Command) -> ExitCode {
                 }
             })
             .map_err(|error| error.to_string()),
-        Command::Bench(bench) => topicscope::commands::bench::run(bench)
-            .map(|_| ())
-            .map_err(|error| error.to_string()),
+        Command::Bench(bench) => return topicscope::commands::bench::main(bench),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -546,7 +546,7 @@ fn credentials_from_the_api_connect_to_mosquitto_over_tls_and_survive_expiry() {
     profile.tls.ca_file = Some(broker.ca_file());
     assert_eq!(profile.transport, Transport::Tls);
     let worker = WorkerHandle::spawn(
-        ConnectParams::new(profile, Some(account.password.clone())),
+        ConnectParams::new(profile, Some(account.password.clone().into())),
         Inbox::new(DEFAULT_INBOX_CAPACITY),
     )
     .expect("worker");

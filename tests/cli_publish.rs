@@ -145,7 +145,19 @@ fn a_read_only_profile_refuses_publish_and_setpoint_with_exit_code_3() {
         dir.path(),
     );
     assert_eq!(setpoint.status.code(), Some(3), "{setpoint:?}");
-    assert!(!dir.path().join("audit.jsonl").exists(), "nothing was sent");
+    // Nothing was sent; both refusals are in the audit log.
+    let log = std::fs::read_to_string(dir.path().join("audit.jsonl")).expect("audit log");
+    let states: Vec<String> = log
+        .lines()
+        .map(|line| {
+            let entry: serde_json::Value = serde_json::from_str(line).expect("JSON line");
+            entry["outcome"]["state"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(states, ["refused", "refused"], "{log}");
 }
 
 #[test]

@@ -46,7 +46,9 @@ fn a_port_taken_by_another_program_gives_a_clear_error() {
     assert!(
         matches!(
             error,
-            DemoError::BrokerStopped { .. } | DemoError::NotMqtt { .. }
+            DemoError::BrokerStopped { .. }
+                | DemoError::NotMqtt { .. }
+                | DemoError::PortInUse { .. }
         ),
         "unexpected error: {error}"
     );

@@ -128,6 +128,7 @@ fn headless_receives_every_message_bench_publishes_through_the_demo_broker() {
         ready_file: Some(ready.clone()),
         client_id: None,
         persistent_session: false,
+        allow_unencrypted_login: false,
         aedifion: Default::default(),
     };
     let (done, result) = std::sync::mpsc::sync_channel(1);
@@ -148,6 +149,9 @@ fn headless_receives_every_message_bench_publishes_through_the_demo_broker() {
         qos: 1,
         prefix: "lbg01/bench".into(),
         stats_json: None,
+        allow_writes: false,
+        allow_unencrypted_login: false,
+        config_dir: Some(dir.path().to_owned()),
     })
     .expect("publish");
     assert_eq!(report.sent, MESSAGES);

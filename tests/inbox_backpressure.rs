@@ -289,12 +289,14 @@ fn a_publish_sent_while_the_broker_is_held_back_goes_out_once_there_is_room() {
         stats.holding_back
     });
 
-    assert!(flooded.send(WorkerCommand::Publish {
-        topic: "reply/while-waiting".to_owned(),
-        payload: b"sent".to_vec(),
-        qos: Qos::AtLeastOnce,
-        retain: false,
-    }));
+    assert!(
+        flooded.send(WorkerCommand::PublishAuthorized(common::authorized(
+            "reply/while-waiting",
+            b"sent",
+            Qos::AtLeastOnce,
+            false
+        )))
+    );
     // The consumer takes messages as a window does each frame; the worker polls again and the
     // publish goes out.
     let mut flood = Vec::new();

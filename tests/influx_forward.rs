@@ -128,8 +128,31 @@ impl Influx {
                 "influxd did not start:\n{}",
                 self.log()
             );
+            // Another test's free-port probe can hold the port for a moment (a restart needs the
+            // same port): start again when influxd gave up on the bind.
+            let exited = self
+                .child
+                .as_mut()
+                .is_some_and(|child| child.try_wait().is_ok_and(|status| status.is_some()));
+            if exited && self.log().contains("address already in use") {
+                std::thread::sleep(Duration::from_millis(200));
+                self.child = None;
+                return self.run_after_bind_failure(deadline);
+            }
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// [`Influx::run`] again after a failed bind, until `deadline`.
+    fn run_after_bind_failure(&mut self, deadline: Instant) {
+        assert!(
+            Instant::now() < deadline,
+            "influxd could not bind its port:\n{}",
+            self.log()
+        );
+        let log_path = self.dir.path().join("influxd.log");
+        let _ = std::fs::remove_file(&log_path);
+        self.run();
     }
 
     /// SIGKILL, like a crash or a power cut.

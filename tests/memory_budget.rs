@@ -100,6 +100,9 @@ fn headless_stays_within_a_small_memory_budget_under_a_flood() {
         qos: 0,
         prefix: "lbg01/bench".into(),
         stats_json: None,
+        allow_writes: false,
+        allow_unencrypted_login: false,
+        config_dir: Some(dir.path().to_owned()),
     })
     .expect("publish");
     assert_eq!(report.sent, MESSAGES);

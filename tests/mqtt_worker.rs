@@ -120,12 +120,14 @@ fn subscribe_and_publish_commands_reach_the_broker() {
         ]
     );
 
-    assert!(handle.send(WorkerCommand::Publish {
-        topic: "second/echo".into(),
-        payload: b"from the worker".to_vec(),
-        qos: Qos::AtLeastOnce,
-        retain: false,
-    }));
+    assert!(
+        handle.send(WorkerCommand::PublishAuthorized(common::authorized(
+            "second/echo",
+            b"from the worker",
+            Qos::AtLeastOnce,
+            false
+        )))
+    );
     let echo = Received::new(handle.inbox.clone()).wait_for_topic("second/echo");
     assert_eq!(&echo.payload[..], b"from the worker");
     assert_eq!(handle.stats.snapshot().publishes_not_sent, 0);
@@ -212,12 +214,14 @@ fn publishing_while_disconnected_is_counted_not_lost_silently() {
     wait_for_status(&handle, "a failed attempt", |status| {
         matches!(status.state, ConnectionState::Failed { .. })
     });
-    assert!(handle.send(WorkerCommand::Publish {
-        topic: "t".into(),
-        payload: b"x".to_vec(),
-        qos: Qos::AtMostOnce,
-        retain: false,
-    }));
+    assert!(
+        handle.send(WorkerCommand::PublishAuthorized(common::authorized(
+            "t",
+            b"x",
+            Qos::AtMostOnce,
+            false
+        )))
+    );
     let deadline = std::time::Instant::now() + common::WAIT;
     while handle.stats.snapshot().publishes_not_sent == 0 {
         assert!(

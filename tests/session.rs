@@ -5,7 +5,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use topicscope::model::config::profile::{Profile, Subscription, Transport};
+use topicscope::model::config::profile::{Profile, Subscription, Transport, generate_client_id};
 use topicscope::model::store::{Limits, Store};
 use topicscope::model::topic::qos::Qos;
 use topicscope::session::{ConnectOptions, Connection, Session, Source};
@@ -16,6 +16,7 @@ fn profile(port: u16) -> Profile {
         port,
         transport: Transport::Tcp,
         subscriptions: vec![Subscription::new("kept/#".to_owned(), Qos::AtLeastOnce)],
+        client_id: generate_client_id(),
         ..Profile::default()
     }
 }

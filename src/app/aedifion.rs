@@ -28,7 +28,7 @@ use crate::account::datapoints::DatapointNames;
 use crate::account::lifecycle::{AccountRequest, Lifecycle, LifecyclePolicy, MqttAccount};
 use crate::account::remembered::{self, RememberedAccount};
 use crate::model::config::profile::{PasswordStorage, Profile, generate_client_id};
-use crate::model::config::secret::{PasswordNeed, SecretBackend, resolve_password};
+use crate::model::config::secret::{Password, PasswordNeed, SecretBackend, resolve_password};
 use crate::ui::account::{AccountAction, AccountPanel};
 use crate::ui::status_bar::CredentialsView;
 
@@ -222,7 +222,7 @@ impl TopicScopeApp {
         let password = match resolve_password(profile, None, &*self.secrets) {
             PasswordNeed::Known(Some(password)) => Some(password),
             PasswordNeed::Known(None) | PasswordNeed::Ask { .. } => {
-                self.account_password(&profile.id)
+                self.account_password(&profile.id).map(Password::from)
             }
         };
         let desk = &mut self.account;
@@ -253,7 +253,9 @@ impl TopicScopeApp {
         }
         desk.resume = Some(PendingResume {
             remembered,
-            password: password.clone(),
+            password: password
+                .as_ref()
+                .map(|password| password.expose().to_owned()),
             window_opened: false,
         });
         if still_valid && password.is_some() {
@@ -426,7 +428,7 @@ impl TopicScopeApp {
             mqttuser_id = account.mqttuser_id,
             "connecting with a new aedifion MQTT account"
         );
-        self.connect(ctx, profile, Some(account.password.clone()));
+        self.connect(ctx, profile, Some(account.password.clone().into()));
     }
 
     fn new_account_profile_name(&self, project_id: u64) -> String {

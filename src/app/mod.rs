@@ -84,6 +84,7 @@ pub fn status_view(
         holding_back: inbox.holding_back,
         stalls: inbox.stalls,
         credentials: None,
+        security_warnings: Vec::new(),
     }
 }
 
@@ -122,7 +123,7 @@ pub enum Startup {
     /// Connect with this profile; without a password one is looked up (keychain) or asked for.
     Connect {
         profile: Box<Profile>,
-        password: Option<String>,
+        password: Option<crate::model::config::secret::Password>,
     },
     /// Start without connecting.
     Idle,
@@ -207,7 +208,7 @@ impl TopicScopeApp {
             top_bar.choice = PickerChoice::Saved(id.clone());
         }
         let shared: Box<dyn SecretBackend> = Box::new(secrets.clone());
-        let audit = crate::model::write::audit::AuditLog::new(options.config_dir.clone());
+        let audit = settings.audit_log(&options.config_dir);
         let mut app = Self {
             writes: crate::ui::writes::WriteDesk::new(Some(audit)),
             sessions: vec![Session::without_source(Store::new(limits))],
@@ -315,6 +316,9 @@ impl TopicScopeApp {
                 let mut view =
                     status_view(Some(&connection.status()), connection.inbox_stats(), now);
                 view.oversize_refused = connection.worker_counters().oversize_packets_refused;
+                if connection.status().connected() {
+                    view.security_warnings = connection.security_warnings();
+                }
                 view
             }
         };
@@ -499,7 +503,12 @@ impl TopicScopeApp {
 
     /// Replaces the current connection with one for `profile`. What was received is kept when
     /// reconnecting with the same profile and forgotten otherwise.
-    fn connect(&mut self, ctx: &egui::Context, mut profile: Profile, password: Option<String>) {
+    fn connect(
+        &mut self,
+        ctx: &egui::Context,
+        mut profile: Profile,
+        password: Option<crate::model::config::secret::Password>,
+    ) {
         self.account_before_connect(&profile);
         if profile.demo {
             match self.start_demo() {
@@ -630,6 +639,7 @@ mod tests {
                 ("secret/#".to_owned(), SubscriptionState::Refused),
             ],
             broker: "example:1883".to_owned(),
+            last_failure: None,
         };
         let inbox = InboxStats {
             received: 10,

@@ -283,7 +283,7 @@ impl AedifionSource {
             self.take_account(&account);
             match Connection::start(
                 self.profile.clone(),
-                Some(self.password.clone()),
+                Some(self.password.clone().into()),
                 options,
                 Some(wake.waker()),
             ) {

@@ -4,6 +4,11 @@
 //! payloads `name value=… timestamp` in Influx line protocol, or JSON, or a plain number) and
 //! prints how many it sent and how fast. QoS 0 counts a message sent once rumqttc wrote it to the
 //! socket; QoS 1 once the broker acknowledged it.
+//!
+//! It writes, so it passes the write gate like every other writer: an aedifion.io host is
+//! read-only unless `--allow-writes` is given, `CONTROLS/…` is refused, and each run is recorded
+//! in the audit log (one line before it starts, flushed, and one with its result). It keeps its
+//! own rumqttc client for speed; [`AuthorizedLoad`] is what lets it run.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -12,8 +17,16 @@ use std::time::{Duration, Instant};
 use rumqttc::{AsyncClient, Event, EventLoop, Outgoing, Packet, QoS};
 
 use crate::model::aedifion::hash_id::hash_id;
-use crate::model::config::url::url_to_profile;
+use crate::model::config::profile::Profile;
+use crate::model::config::profile_store::default_config_dir;
+use crate::model::config::secret::{NoSecrets, PasswordNeed, password_from_env, resolve_password};
+use crate::model::config::settings::Settings;
+use crate::model::config::url::{allow_unencrypted_login, allow_writes, url_to_profile};
 use crate::model::time::{Nanos, now_nanos};
+use crate::model::topic::qos::Qos;
+use crate::model::write::publish::{
+    AuthorizedLoad, LoadRun, PublishOutcome, Publisher, WriteContext, WriteError,
+};
 use crate::mqtt::DEFAULT_MAX_PACKET_BYTES;
 
 /// Requests rumqttc may hold before `publish().await` waits (a large queue keeps the socket busy).
@@ -50,7 +63,7 @@ pub enum PayloadKind {
 /// Options of `topicscope bench publish`.
 #[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
 pub struct PublishArgs {
-    /// Broker: mqtt[s]|ws[s]://[user@]host[:port][/path] (password from TOPICSCOPE_PASSWORD).
+    /// Broker: mqtt[s]|ws[s]://[user@]host[:port][/path] (password from TOPICSCOPE_PASSWORD, sent only with a user name).
     #[arg(long, value_name = "URL")]
     pub url: String,
     /// Distinct topics the messages are spread over (round robin).
@@ -77,6 +90,13 @@ pub struct PublishArgs {
     /// Also write the figures as JSON to this file.
     #[arg(long, value_name = "FILE")]
     pub stats_json: Option<PathBuf>,
+    #[arg(long, help = crate::model::config::url::ALLOW_WRITES_HELP)]
+    pub allow_writes: bool,
+    #[arg(long, help = crate::model::config::url::ALLOW_UNENCRYPTED_LOGIN_HELP)]
+    pub allow_unencrypted_login: bool,
+    /// Folder holding the audit log (default: the platform config folder).
+    #[arg(long, value_name = "DIR")]
+    pub config_dir: Option<PathBuf>,
 }
 
 /// Why a load run failed.
@@ -101,6 +121,15 @@ pub enum BenchError {
     /// The runtime could not start.
     #[error("Could not start the network runtime: {0}")]
     Runtime(std::io::Error),
+    /// The write gate refused the run (read-only, CONTROLS/, audit log not writable).
+    #[error("{0}")]
+    Refused(#[from] WriteError),
+    /// The profile fails the check made before connecting (a password over plain transport).
+    #[error("Not connected: {0}")]
+    InvalidProfile(String),
+    /// No config folder for the audit log.
+    #[error("Cannot find a config folder for the audit log (is HOME set?). Pass --config-dir DIR.")]
+    NoConfigDir,
     /// The statistics file could not be written.
     #[error("Could not write {path}: {source}")]
     Write {
@@ -168,6 +197,22 @@ pub fn run(command: &BenchCommand) -> Result<PublishReport, BenchError> {
     }
 }
 
+/// `main` for `topicscope bench`: exit code 0 when the run finished, 3 when the gate refused
+/// it as read-only (like `publish`), 1 otherwise.
+pub fn main(command: &BenchCommand) -> std::process::ExitCode {
+    match run(command) {
+        Ok(_) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("topicscope: {error}");
+            let code = match error {
+                BenchError::Refused(WriteError::ReadOnly { .. }) => super::publish::EXIT_READ_ONLY,
+                _ => 1,
+            };
+            std::process::ExitCode::from(code)
+        }
+    }
+}
+
 /// The topics and datapoint names of a run: `<prefix>/<hash_id(name, 8)>`, all distinct.
 pub fn bench_topics(prefix: &str, count: u64) -> Vec<(String, String)> {
     let mut seen = HashSet::with_capacity(usize::try_from(count).unwrap_or(0));
@@ -197,12 +242,79 @@ pub fn bench_payload(kind: PayloadKind, name: &str, sequence: u64, at_nanos: Nan
     }
 }
 
-/// Connects, sends `args.count` messages and disconnects.
+/// Passes the run through the write gate (recorded in the audit log), connects, sends
+/// `args.count` messages, disconnects and records the result.
 pub fn publish(args: &PublishArgs) -> Result<PublishReport, BenchError> {
-    let profile = url_to_profile(&args.url)?;
+    let mut profile = url_to_profile(&args.url)?;
+    allow_writes(&mut profile, args.allow_writes);
+    allow_unencrypted_login(&mut profile, args.allow_unencrypted_login);
+    let config_dir = match &args.config_dir {
+        Some(dir) => dir.clone(),
+        None => default_config_dir().ok_or(BenchError::NoConfigDir)?,
+    };
+    let audit = Settings::load(&config_dir).settings.audit_log(&config_dir);
+    let mut gate = Publisher::new(
+        WriteContext {
+            profile: profile.name.clone(),
+            broker: crate::mqtt::options::broker_label(&profile),
+            read_only: profile.read_only,
+        },
+        Some(audit),
+    );
+    let run = LoadRun {
+        topics: format!("{}/+", args.prefix),
+        description: format!(
+            "load run: {} messages, {:?} payloads, over {} topics{}",
+            args.count,
+            args.payload,
+            args.topics,
+            args.rate
+                .map(|rate| format!(", {rate} msg/s"))
+                .unwrap_or_default()
+        ),
+        qos: if args.qos == 0 {
+            Qos::AtMostOnce
+        } else {
+            Qos::AtLeastOnce
+        },
+        retain: args.retain,
+    };
+    let load = gate.authorize_load(&run, now_nanos())?;
+    let result = publish_authorized(args, &profile, &load);
+    let outcome = match &result {
+        Ok(report) if report.sent == args.count => PublishOutcome::Sent,
+        Ok(report) => PublishOutcome::NotSent(format!("{} of {} sent", report.sent, args.count)),
+        Err(error) => PublishOutcome::NotSent(error.to_string()),
+    };
+    gate.record_load_outcome(load, outcome, now_nanos());
+    result
+}
+
+/// The run itself, once the gate allowed it.
+fn publish_authorized(
+    args: &PublishArgs,
+    profile: &Profile,
+    _allowed: &AuthorizedLoad,
+) -> Result<PublishReport, BenchError> {
+    // The password only with a user name (MQTT 3.1.1 sends none without one), never from a
+    // keychain: a load generator asks nobody.
+    let password = match resolve_password(
+        profile,
+        password_from_env(),
+        &NoSecrets::new("the load generator reads no keychain"),
+    ) {
+        PasswordNeed::Known(password) => password,
+        PasswordNeed::Ask { .. } => None,
+    };
+    // The same check `session::Connection::start` makes for every other entry point.
+    let problems = profile.connect_problems(password.as_ref().is_some_and(|p| !p.is_empty()));
+    if !problems.is_empty() {
+        let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        return Err(BenchError::InvalidProfile(text.join(" ")));
+    }
     let mut options = crate::mqtt::options::mqtt_options(
-        &profile,
-        crate::model::config::secret::password_from_env().as_deref(),
+        profile,
+        password.as_ref().map(|password| password.expose()),
         DEFAULT_MAX_PACKET_BYTES,
     )?;
     options.set_inflight(INFLIGHT);
@@ -366,6 +478,7 @@ mod tests {
 
     #[test]
     fn an_unreachable_broker_is_reported() {
+        let dir = tempfile::tempdir().expect("temp dir");
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|listener| listener.local_addr())
             .map(|address| address.port())
@@ -380,11 +493,22 @@ mod tests {
             qos: 0,
             prefix: "t".into(),
             stats_json: None,
+            allow_writes: false,
+            allow_unencrypted_login: false,
+            config_dir: Some(dir.path().to_owned()),
         };
         let error = publish(&args).expect_err("nothing listens");
         assert!(
             matches!(error, BenchError::Connection { sent: 0, .. }),
             "{error}"
+        );
+        let audited = Settings::default()
+            .audit_log(dir.path())
+            .recent(10)
+            .expect("audit log");
+        assert!(
+            matches!(audited[0].outcome, PublishOutcome::NotSent(_)),
+            "the failed run is recorded: {audited:?}"
         );
     }
 }

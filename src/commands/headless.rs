@@ -40,7 +40,7 @@ const STOP_GRACE: Duration = Duration::from_secs(2);
 /// Options of `topicscope headless`.
 #[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
 pub struct HeadlessArgs {
-    /// Broker: mqtt[s]|ws[s]://[user@]host[:port][/path] (password from TOPICSCOPE_PASSWORD).
+    /// Broker: mqtt[s]|ws[s]://[user@]host[:port][/path] (password from TOPICSCOPE_PASSWORD, sent only with a user name).
     #[arg(long, value_name = "URL", required_unless_present = "aedifion_project")]
     pub url: Option<String>,
     /// Topic filter to subscribe to (repeatable; default: #).
@@ -76,6 +76,8 @@ pub struct HeadlessArgs {
     /// disconnected) under the client id: MQTT's clean session off. Needs --client-id.
     #[arg(long, requires = "client_id")]
     pub persistent_session: bool,
+    #[arg(long, help = crate::model::config::url::ALLOW_UNENCRYPTED_LOGIN_HELP)]
+    pub allow_unencrypted_login: bool,
     /// Credentials from the aedifion platform instead of --url (`--aedifion-project ID`).
     #[command(flatten)]
     pub aedifion: AedifionSourceArgs,
@@ -196,6 +198,7 @@ pub fn run(args: &HeadlessArgs) -> Result<HeadlessStats, HeadlessError> {
         profile.client_id.clone_from(client_id);
     }
     profile.clean_session = !args.persistent_session;
+    crate::model::config::url::allow_unencrypted_login(&mut profile, args.allow_unencrypted_login);
     let settings = Settings::default();
     let mut limits = settings.limits.to_limits();
     if let Some(mib) = args.memory_budget {
@@ -237,7 +240,7 @@ fn ingest(
     // Without a window nobody can be asked: a profile that wants a password it was not given
     // connects without one, and the broker says what it thinks of that.
     let password = match &aedifion {
-        Some(source) => Some(source.password().to_owned()),
+        Some(source) => Some(source.password().to_owned().into()),
         None => match resolve_password(
             profile,
             password_from_env(),
@@ -551,6 +554,7 @@ mod tests {
             ready_file: None,
             client_id: None,
             persistent_session: false,
+            allow_unencrypted_login: false,
             aedifion: AedifionSourceArgs::default(),
         };
         let error = run(&args).expect_err("bad filter");

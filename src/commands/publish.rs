@@ -9,15 +9,15 @@ use std::io::Read as _;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::model::config::profile::{Profile, Subscription};
+use crate::model::config::profile::{Profile, Subscription, generate_client_id};
 use crate::model::config::profile_store::{ProfileStore, default_config_dir};
-use crate::model::config::secret::password_from_env;
+use crate::model::config::secret::{Password, password_from_env};
 use crate::model::config::secret::{PasswordNeed, resolve_password};
-use crate::model::config::url::url_to_profile;
+use crate::model::config::settings::Settings;
+use crate::model::config::url::{allow_unencrypted_login, allow_writes, url_to_profile};
 use crate::model::decode::message::Message;
 use crate::model::time::now_nanos;
 use crate::model::topic::qos::Qos;
-use crate::model::write::audit::AuditLog;
 use crate::model::write::publish::{
     AuthorizedPublish, PublishOutcome, PublishRequest, Publisher, WriteContext, WriteError,
     WriteKind,
@@ -41,7 +41,7 @@ const INBOX_CAPACITY: usize = 10_000;
 /// Where to connect: `--url` or `--profile`, plus the config folder for profiles and audit log.
 #[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
 pub struct Target {
-    /// Broker: mqtt[s]|ws[s]://[user@]host[:port][/path] (password from TOPICSCOPE_PASSWORD).
+    /// Broker: mqtt[s]|ws[s]://[user@]host[:port][/path] (password from TOPICSCOPE_PASSWORD, sent only with a user name).
     #[arg(
         long,
         value_name = "URL",
@@ -52,6 +52,10 @@ pub struct Target {
     /// A saved profile (name or id); its read-only switch applies.
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
+    #[arg(long, requires = "url", help = crate::model::config::url::ALLOW_WRITES_HELP)]
+    pub allow_writes: bool,
+    #[arg(long, requires = "url", help = crate::model::config::url::ALLOW_UNENCRYPTED_LOGIN_HELP)]
+    pub allow_unencrypted_login: bool,
     /// Folder holding profiles.toml and the audit log (default: the platform config folder).
     #[arg(long, value_name = "DIR")]
     pub config_dir: Option<PathBuf>,
@@ -111,7 +115,7 @@ impl CommandError {
 /// A resolved target: the profile, its password, and the gate for it.
 pub struct Resolved {
     pub profile: Profile,
-    pub password: Option<String>,
+    pub password: Option<Password>,
     pub publisher: Publisher,
     pub timeout: Duration,
 }
@@ -128,8 +132,13 @@ impl Target {
             })?,
         };
         let profile = match (&self.url, &self.profile) {
-            (Some(url), _) => url_to_profile(url)
-                .map_err(|error| CommandError::Invalid(format!("--url: {error}")))?,
+            (Some(url), _) => {
+                let mut profile = url_to_profile(url)
+                    .map_err(|error| CommandError::Invalid(format!("--url: {error}")))?;
+                allow_writes(&mut profile, self.allow_writes);
+                allow_unencrypted_login(&mut profile, self.allow_unencrypted_login);
+                profile
+            }
             (None, Some(name)) => ProfileStore::open(&config_dir)
                 .find(name)
                 .cloned()
@@ -140,15 +149,21 @@ impl Target {
                 })?,
             (None, None) => return Err(CommandError::Invalid("Give --url or --profile.".into())),
         };
-        let password = password_for(&profile)?;
+        // A read-only profile is refused by the gate before anything connects: no password.
+        let password = if profile.read_only {
+            None
+        } else {
+            password_for(&profile)?
+        };
         let context = WriteContext {
             profile: profile.name.clone(),
             broker: broker_label(&profile),
             read_only: profile.read_only,
         };
         let timeout = Duration::from_secs(self.connect_timeout_secs.max(1));
-        let publisher = Publisher::new(context, Some(AuditLog::new(config_dir)))
-            .with_ack_timeout_nanos(duration_nanos(timeout));
+        let audit = Settings::load(&config_dir).settings.audit_log(&config_dir);
+        let publisher =
+            Publisher::new(context, Some(audit)).with_ack_timeout_nanos(duration_nanos(timeout));
         Ok(Resolved {
             profile,
             password,
@@ -158,7 +173,7 @@ impl Target {
     }
 }
 
-fn password_for(profile: &Profile) -> Result<Option<String>, CommandError> {
+fn password_for(profile: &Profile) -> Result<Option<Password>, CommandError> {
     let secrets = crate::secrets::SecretStore::os();
     match resolve_password(profile, password_from_env(), &secrets) {
         PasswordNeed::Known(password) => Ok(password),
@@ -185,6 +200,11 @@ impl Writer {
     /// Connects and waits until connected and every filter in `filters` is granted.
     pub fn connect(resolved: &Resolved, filters: &[String]) -> Result<Writer, CommandError> {
         let mut profile = resolved.profile.clone();
+        // A client id of its own: a broker closes the older of two connections with the same
+        // id, so reusing the profile's would throw the window (connected with it) off, and the
+        // window's reconnect would throw this one off in turn. A fresh id needs a clean session.
+        profile.client_id = generate_client_id();
+        profile.clean_session = true;
         profile.subscriptions = filters
             .iter()
             .map(|filter| Subscription::new(filter.clone(), Qos::AtLeastOnce))

@@ -81,6 +81,12 @@ pub fn broker_config(port: u16) -> Config {
 /// `ready_timeout`) until it completes an MQTT handshake. The broker then runs until the
 /// process exits: rumqttd cannot be stopped.
 pub fn start_broker(port: u16, ready_timeout: Duration) -> Result<(), DemoError> {
+    // rumqttd only logs a failed bind, and the readiness probe below would then shake hands
+    // with whatever holds the port (the simulator would publish into another broker): bind
+    // the port first and give up at once if it is taken. The port is free again for rumqttd
+    // a moment later; another program taking it in between is caught by the thread check.
+    TcpListener::bind((Ipv4Addr::LOCALHOST, port))
+        .map_err(|source| DemoError::PortInUse { port, source })?;
     let config = broker_config(port);
     let thread = std::thread::Builder::new()
         .name("demo-broker".to_owned())
@@ -96,6 +102,7 @@ pub fn start_broker(port: u16, ready_timeout: Duration) -> Result<(), DemoError>
     let deadline = Instant::now() + ready_timeout;
     loop {
         match mqtt_handshake(port) {
+            Ok(()) if thread.is_finished() => return Err(DemoError::BrokerStopped { port }),
             Ok(()) => return Ok(()),
             Err(ProbeError::NotMqtt(detail)) => return Err(DemoError::NotMqtt { port, detail }),
             Err(ProbeError::Unreachable) => {}

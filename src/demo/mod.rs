@@ -61,6 +61,15 @@ pub enum DemoError {
         "Something else answers on 127.0.0.1:{port} ({detail}), not the demo broker: choose another port."
     )]
     NotMqtt { port: u16, detail: String },
+    #[error(
+        "Port {port} on 127.0.0.1 is already in use ({source}), perhaps by another broker: the demo \
+         did not start and published nothing: choose another port, or leave --port out for a free one."
+    )]
+    PortInUse {
+        port: u16,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// How to start the demo.
@@ -159,9 +168,11 @@ fn start_on_free_port(ready_timeout: Duration) -> Result<u16, DemoError> {
         let port = broker::pick_free_port()?;
         match broker::start_broker(port, ready_timeout) {
             Ok(()) => return Ok(port),
-            Err(DemoError::BrokerStopped { .. } | DemoError::NotMqtt { .. })
-                if attempt < FREE_PORT_ATTEMPTS =>
-            {
+            Err(
+                DemoError::BrokerStopped { .. }
+                | DemoError::NotMqtt { .. }
+                | DemoError::PortInUse { .. },
+            ) if attempt < FREE_PORT_ATTEMPTS => {
                 tracing::warn!(port, "demo port was taken meanwhile; trying another");
                 attempt += 1;
             }

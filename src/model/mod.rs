@@ -7,7 +7,7 @@
 //!
 //! | room | holds | depends on |
 //! |---|---|---|
-//! | [`time`], [`heap`] | points in time; what an allocation costs | nothing |
+//! | [`time`], [`heap`], [`files`] | points in time; what an allocation costs; private files (0700/0600, no symlink following) | nothing |
 //! | [`topic`] | topic names and filters, QoS, natural order, the topic tree | time, heap |
 //! | [`aedifion`] | hash ids, META, SWOP, topic families, the datapoint registry | topic |
 //! | [`decode`] | payload decoding (Influx, legacy, JSON), decoder overrides, `Message` | aedifion |
@@ -20,6 +20,7 @@
 pub mod aedifion;
 pub mod config;
 pub mod decode;
+pub mod files;
 pub mod heap;
 pub mod store;
 pub mod time;

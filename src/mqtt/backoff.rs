@@ -2,14 +2,20 @@
 //!
 //! 0.5 s, 1 s, 2 s … doubling up to 30 s; each delay is shortened by a random 0–25 % so that many
 //! clients cut off by the same broker restart do not all come back in the same instant.
-//! A successful connection resets it.
+//!
+//! A connection resets it only once it has stayed up for [`STABLE_AFTER`]: one that fails right
+//! after its CONNACK (another client with the same client id, a retained packet over the size
+//! limit, a topic that is not UTF-8) keeps backing off instead of reconnecting, and
+//! re-downloading every retained message, twice a second forever.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// First reconnect delay.
 pub const INITIAL_DELAY: Duration = Duration::from_millis(500);
 /// Longest reconnect delay.
 pub const MAX_DELAY: Duration = Duration::from_secs(30);
+/// How long a connection must stay up before a loss starts the backoff over.
+pub const STABLE_AFTER: Duration = Duration::from_secs(30);
 /// Largest fraction taken off a delay at random.
 const MAX_JITTER_FRACTION: f64 = 0.25;
 
@@ -17,6 +23,8 @@ const MAX_JITTER_FRACTION: f64 = 0.25;
 #[derive(Debug, Clone, Default)]
 pub struct Backoff {
     failures: u32,
+    /// When the current connection came up, if one is up.
+    connected_at: Option<Instant>,
 }
 
 impl Backoff {
@@ -25,9 +33,26 @@ impl Backoff {
         Self::default()
     }
 
-    /// Starts over after a successful connection.
+    /// Starts over.
     pub fn reset(&mut self) {
         self.failures = 0;
+        self.connected_at = None;
+    }
+
+    /// A connection came up at `now` (CONNACK accepted).
+    pub fn on_connected(&mut self, now: Instant) {
+        self.connected_at = Some(now);
+    }
+
+    /// A connection (or an attempt) failed at `now`: starts over if the connection had stayed
+    /// up for [`STABLE_AFTER`], then returns the delay before the next attempt.
+    pub fn next_delay_after_failure(&mut self, now: Instant) -> Duration {
+        if let Some(connected_at) = self.connected_at.take()
+            && now.saturating_duration_since(connected_at) >= STABLE_AFTER
+        {
+            self.failures = 0;
+        }
+        self.next_delay()
     }
 
     /// The delay before the next attempt, with random jitter.
@@ -77,6 +102,39 @@ mod tests {
     }
 
     #[test]
+    fn a_connection_lost_soon_after_connecting_keeps_backing_off() {
+        let start = Instant::now();
+        let mut backoff = Backoff::new();
+        let mut nominal = Vec::new();
+        for attempt in 0..4u32 {
+            let connected = start + Duration::from_secs(u64::from(attempt) * 40);
+            backoff.on_connected(connected);
+            let delay = backoff.next_delay_after_failure(connected + Duration::from_secs(1));
+            nominal.push(delay.as_secs_f64() / INITIAL_DELAY.as_secs_f64());
+        }
+        // Jitter takes off up to 25 %: 1, 2, 4, 8 times the first delay, less.
+        for (index, factor) in nominal.iter().enumerate() {
+            let expected = f64::from(1u32 << index);
+            assert!(
+                *factor <= expected && *factor >= expected * 0.75,
+                "{nominal:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_connection_that_stayed_up_starts_the_backoff_over() {
+        let start = Instant::now();
+        let mut backoff = Backoff::new();
+        for _ in 0..5 {
+            backoff.next_delay_with_jitter(0.0);
+        }
+        backoff.on_connected(start);
+        let delay = backoff.next_delay_after_failure(start + STABLE_AFTER);
+        assert!(delay <= INITIAL_DELAY, "{delay:?}");
+    }
+
+    #[test]
     fn jitter_only_shortens_and_is_clamped() {
         let mut backoff = Backoff::new();
         assert_eq!(
@@ -108,7 +166,10 @@ mod tests {
 
     #[test]
     fn many_failures_do_not_overflow() {
-        let mut backoff = Backoff { failures: u32::MAX };
+        let mut backoff = Backoff {
+            failures: u32::MAX,
+            connected_at: None,
+        };
         assert_eq!(backoff.next_delay_with_jitter(0.0), MAX_DELAY);
     }
 }

@@ -6,6 +6,7 @@
 
 use std::error::Error as StdError;
 use std::io;
+use std::time::Duration;
 
 use rumqttc::{ConnectReturnCode, ConnectionError, StateError};
 
@@ -33,7 +34,17 @@ pub struct FailureContext<'a> {
     pub was_connected: bool,
     /// The packet size limit in force.
     pub max_packet_bytes: usize,
+    /// The client id sent in CONNECT (messages about a take-over name it).
+    pub client_id: &'a str,
+    /// How long the connection had been up when it failed (`None`: it never came up).
+    pub connected_for: Option<Duration>,
+    /// The filters subscribed (where an unreadable retained message probably came from).
+    pub filters: &'a [String],
 }
+
+/// A connection that fails within this time after its CONNACK was probably thrown off by
+/// something the broker does at once (a take-over, a retained message it cannot deliver).
+const SOON_AFTER_CONNECTING: Duration = super::backoff::STABLE_AFTER;
 
 /// Classifies `error` into a reason and an actionable message.
 pub fn classify(error: &ConnectionError, context: FailureContext<'_>) -> Failure {
@@ -59,8 +70,32 @@ pub fn classify(error: &ConnectionError, context: FailureContext<'_>) -> Failure
                 context.max_packet_bytes
             ),
         );
+        if let Some(origin) = retained_origin(&context) {
+            lost.message.push_str(&format!(
+                ". Its topic cannot be known (the packet is refused before its topic is read); \
+                 {origin}"
+            ));
+        }
         lost.oversize_packet_bytes = Some(*size_bytes);
         return lost;
+    }
+    if let ConnectionError::MqttState(StateError::Deserialization(rumqttc::Error::TopicNotUtf8)) =
+        error
+    {
+        let mut lost = failure(
+            FailureReason::ConnectionLost,
+            format!(
+                "{broker} sent a message whose topic is not valid UTF-8, which MQTT forbids; the \
+                 connection had to close. Unsubscribe from the filter that carries it"
+            ),
+        );
+        if let Some(origin) = retained_origin(&context) {
+            lost.message.push_str(&format!(" ({origin})"));
+        }
+        return lost;
+    }
+    if let Some(taken_over) = closed_soon_after_connecting(error, &context) {
+        return taken_over;
     }
     if let Some(tls_error) = find_in_chain::<rustls::Error>(error) {
         return classify_tls(tls_error, broker);
@@ -111,6 +146,62 @@ pub fn classify(error: &ConnectionError, context: FailureContext<'_>) -> Failure
             format!("could not connect to {broker} ({})", chain_text(error)),
         ),
     }
+}
+
+/// "arrived N s after connecting: probably a retained message under one of: …", when the
+/// connection failed soon after it came up and has subscriptions.
+fn retained_origin(context: &FailureContext<'_>) -> Option<String> {
+    let connected_for = context.connected_for?;
+    if connected_for >= SOON_AFTER_CONNECTING || context.filters.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "it arrived {:.1} s after connecting, so it is probably a retained message under one of: {}",
+        connected_for.as_secs_f64(),
+        context.filters.join(", ")
+    ))
+}
+
+/// The broker closed a connection it had accepted only moments before: in MQTT 3.1.1 it gives
+/// no reason, and the usual one is another client taking over the client id.
+fn closed_soon_after_connecting(
+    error: &ConnectionError,
+    context: &FailureContext<'_>,
+) -> Option<Failure> {
+    let connected_for = context.connected_for?;
+    if connected_for >= SOON_AFTER_CONNECTING {
+        return None;
+    }
+    let closed_by_peer = matches!(
+        error,
+        ConnectionError::MqttState(StateError::ConnectionAborted)
+    ) || find_in_chain::<io::Error>(error).is_some_and(|io_error| {
+        matches!(
+            io_error.kind(),
+            io::ErrorKind::UnexpectedEof
+                | io::ErrorKind::ConnectionReset
+                | io::ErrorKind::ConnectionAborted
+                | io::ErrorKind::BrokenPipe
+        )
+    });
+    if !closed_by_peer {
+        return None;
+    }
+    let reason = FailureReason::ConnectionLost;
+    Some(Failure {
+        message: format!(
+            "{}: {} closed the connection {:.1} s after accepting it. A broker does this when \
+             another client connects with the same client id \"{}\" (it keeps only the newest \
+             connection): give every program and window its own client id. It also does it when \
+             the account may not do what was asked",
+            reason.summary(),
+            context.broker,
+            connected_for.as_secs_f64(),
+            context.client_id
+        ),
+        reason,
+        oversize_packet_bytes: None,
+    })
 }
 
 /// CONNACK refusal codes (MQTT 3.1.1 §3.2.2.3).
@@ -278,7 +369,76 @@ mod tests {
             host: "b.example",
             was_connected,
             max_packet_bytes: 1024,
+            client_id: "TopicScopeAbc",
+            connected_for: None,
+            filters: &[],
         }
+    }
+
+    #[test]
+    fn a_close_right_after_connecting_names_the_client_id() {
+        let filters = ["a/#".to_owned()];
+        let soon = FailureContext {
+            connected_for: Some(Duration::from_millis(300)),
+            filters: &filters,
+            ..context(true)
+        };
+        let failure = classify(
+            &ConnectionError::MqttState(StateError::ConnectionAborted),
+            soon,
+        );
+        assert_eq!(failure.reason, FailureReason::ConnectionLost);
+        assert!(
+            failure.message.contains("same client id \"TopicScopeAbc\""),
+            "{}",
+            failure.message
+        );
+        let later = FailureContext {
+            connected_for: Some(Duration::from_secs(600)),
+            ..soon
+        };
+        let failure = classify(
+            &ConnectionError::MqttState(StateError::ConnectionAborted),
+            later,
+        );
+        assert!(
+            !failure.message.contains("client id"),
+            "{}",
+            failure.message
+        );
+    }
+
+    #[test]
+    fn an_oversize_or_non_utf8_packet_soon_after_subscribing_names_the_filters() {
+        let filters = ["big/#".to_owned(), "other/+".to_owned()];
+        let soon = FailureContext {
+            connected_for: Some(Duration::from_millis(200)),
+            filters: &filters,
+            ..context(true)
+        };
+        let oversize = classify(
+            &ConnectionError::MqttState(StateError::Deserialization(
+                rumqttc::Error::PayloadSizeLimitExceeded(5000),
+            )),
+            soon,
+        );
+        assert!(
+            oversize
+                .message
+                .contains("retained message under one of: big/#, other/+"),
+            "{}",
+            oversize.message
+        );
+        let not_utf8 = classify(
+            &ConnectionError::MqttState(StateError::Deserialization(rumqttc::Error::TopicNotUtf8)),
+            soon,
+        );
+        assert!(
+            not_utf8.message.contains("not valid UTF-8"),
+            "{}",
+            not_utf8.message
+        );
+        assert!(not_utf8.message.contains("big/#"), "{}", not_utf8.message);
     }
 
     #[test]

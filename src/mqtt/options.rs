@@ -170,9 +170,10 @@ pub fn mqtt_options(
     options.set_keep_alive(Duration::from_secs(u64::from(profile.keep_alive_secs)));
     // The client id is never empty here, so rumqttc's assertion cannot fire.
     options.set_clean_session(profile.clean_session);
-    let password = password.unwrap_or_default();
-    if !profile.username.is_empty() || !password.is_empty() {
-        options.set_credentials(profile.username.clone(), password);
+    // A password travels only with a user name: MQTT 3.1.1 (§3.1.2.9) forbids one without,
+    // and Mosquitto refuses such a connection with no reason the user could see.
+    if !profile.username.is_empty() {
+        options.set_credentials(profile.username.clone(), password.unwrap_or_default());
     }
     let limit_bytes = effective_max_packet_bytes(max_packet_bytes);
     options.set_max_packet_size(limit_bytes, limit_bytes);
@@ -434,6 +435,15 @@ mod tests {
     #[test]
     fn anonymous_profile_sends_no_credentials() {
         let options = mqtt_options(&profile(Transport::Tcp), None, 0).expect("valid profile");
+        assert!(options.credentials().is_none());
+    }
+
+    #[test]
+    fn a_password_without_a_user_name_is_not_sent() {
+        // MQTT 3.1.1 (§3.1.2.9) forbids a password without a user name; Mosquitto refuses
+        // the connection.
+        let options =
+            mqtt_options(&profile(Transport::Tcp), Some("from-the-env"), 0).expect("valid profile");
         assert!(options.credentials().is_none());
     }
 

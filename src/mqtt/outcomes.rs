@@ -3,8 +3,15 @@
 //!
 //! rumqttc sends requests in the order they were queued and announces each one as
 //! `Outgoing::Publish(pkid)` (pkid 0 for QoS 0); PUBACK (QoS 1) and PUBCOMP (QoS 2) carry the
-//! same pkid. A QoS 1/2 publish re-sent after a reconnect keeps its pkid, so a pkid already in
-//! flight is a re-send, not the next queued request.
+//! same pkid.
+//!
+//! When the connection drops, the pairing starts over ([`PublishPairing::on_disconnected`]):
+//! rumqttc's packet ids restart their cycle on the new connection, and the worker removes every
+//! PUBLISH rumqttc kept for a re-send, so nothing of the old connection can be credited with an
+//! acknowledgement of the new one. What was queued but not written is reported "not sent"; what
+//! was written but not acknowledged is reported "outcome unknown" (it may have reached the
+//! broker). Neither is ever sent again: a setpoint the user was told had not been confirmed must
+//! not arrive later by itself.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -78,6 +85,40 @@ impl PublishPairing {
         None
     }
 
+    /// The connection dropped: every publish still waiting gets its final outcome (queued ones
+    /// were never written, written ones may or may not have reached the broker) and the pairing
+    /// starts over.
+    pub fn on_disconnected(&mut self) -> Vec<(PublishId, PublishOutcome)> {
+        let unsent = self.queued.drain(..).filter_map(|(id, _)| id).map(|id| {
+            (
+                id,
+                PublishOutcome::NotSent(
+                    "the connection was lost before it was sent; it will not be sent again"
+                        .to_owned(),
+                ),
+            )
+        });
+        let mut in_flight: Vec<(u16, PublishId)> = self
+            .in_flight
+            .drain()
+            .filter_map(|(pkid, id)| id.map(|id| (pkid, id)))
+            .collect();
+        in_flight.sort_unstable_by_key(|&(_, id)| id);
+        let unconfirmed = in_flight.into_iter().map(|(_, id)| {
+            (
+                id,
+                PublishOutcome::Unknown(
+                    "the connection was lost before the broker confirmed it; it may or may not \
+                     have arrived (look at the topic), and it will not be sent again"
+                        .to_owned(),
+                ),
+            )
+        });
+        let mut reports: Vec<_> = unconfirmed.collect();
+        reports.extend(unsent);
+        reports
+    }
+
     /// PUBACK (QoS 1) or PUBCOMP (QoS 2) for `pkid`.
     pub fn on_acknowledged(&mut self, pkid: u16, qos: Qos) -> Option<(PublishId, PublishOutcome)> {
         let id = self.in_flight.remove(&pkid)??;
@@ -114,6 +155,34 @@ mod tests {
             Some((3, PublishOutcome::Completed))
         );
         assert_eq!(pairing.on_acknowledged(2, Qos::ExactlyOnce), None);
+    }
+
+    #[test]
+    fn a_disconnect_settles_every_waiting_publish_and_the_next_connection_starts_over() {
+        let mut pairing = PublishPairing::default();
+        pairing.on_queued(Some(1), Qos::AtLeastOnce);
+        pairing.on_queued(Some(2), Qos::AtLeastOnce);
+        pairing.on_queued(None, Qos::AtLeastOnce);
+        assert_eq!(pairing.on_sent(1), None);
+        let settled = pairing.on_disconnected();
+        assert!(
+            matches!(
+                settled.as_slice(),
+                [
+                    (1, PublishOutcome::Unknown(_)),
+                    (2, PublishOutcome::NotSent(_))
+                ]
+            ),
+            "{settled:?}"
+        );
+        // The new connection reuses packet id 1 for a new publish: it is credited to that one.
+        pairing.on_queued(Some(3), Qos::AtLeastOnce);
+        assert_eq!(pairing.on_sent(1), None);
+        assert_eq!(
+            pairing.on_acknowledged(1, Qos::AtLeastOnce),
+            Some((3, PublishOutcome::Acknowledged))
+        );
+        assert!(pairing.on_disconnected().is_empty());
     }
 
     #[test]

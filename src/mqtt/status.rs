@@ -98,6 +98,9 @@ pub struct ConnectionStatus {
     pub subscriptions: Vec<(String, SubscriptionState)>,
     /// Broker the worker talks to (`host:port`), for display.
     pub broker: String,
+    /// The message of the latest failure of this connection, kept while it reconnects and after
+    /// (so a status bar can say what dropped the connection even once it is back).
+    pub last_failure: Option<String>,
 }
 
 impl ConnectionStatus {
@@ -136,9 +139,12 @@ pub fn describe(status: &ConnectionStatus, now_nanos: Nanos) -> String {
         ConnectionState::Connecting { attempt } if *attempt <= 1 => {
             format!("Connecting to {broker}…")
         }
-        ConnectionState::Connecting { attempt } => {
-            format!("Connecting to {broker} (attempt {attempt})…")
-        }
+        ConnectionState::Connecting { attempt } => match &status.last_failure {
+            Some(failure) => {
+                format!("Connecting to {broker} (attempt {attempt})… (last failure: {failure})")
+            }
+            None => format!("Connecting to {broker} (attempt {attempt})…"),
+        },
         ConnectionState::Connected { since_nanos } => {
             format!(
                 "Connected to {broker} since {}",
@@ -204,6 +210,7 @@ impl StatusCell {
                 state: ConnectionState::Idle,
                 subscriptions: Vec::new(),
                 broker,
+                last_failure: None,
             }),
         }
     }
@@ -233,6 +240,7 @@ mod tests {
             state,
             subscriptions: Vec::new(),
             broker: "mqtt.example:8884".into(),
+            last_failure: None,
         }
     }
 

@@ -22,6 +22,7 @@ use rumqttc::{
 use tokio::sync::mpsc;
 
 use crate::model::config::profile::Profile;
+use crate::model::config::secret::Password;
 use crate::model::decode::decoder_override::DecoderOverrides;
 use crate::model::decode::message::Message;
 use crate::model::time::now_nanos;
@@ -52,15 +53,15 @@ const DISCONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 pub struct ConnectParams {
     /// The connection settings.
     pub profile: Profile,
-    /// The password (from the keychain or asked at connect time); never logged.
-    pub password: Option<String>,
+    /// The password (from the keychain or asked at connect time); never logged, zeroed on drop.
+    pub password: Option<Password>,
     /// Largest packet accepted in or out (rumqttc defaults to 10 KiB; we raise it).
     pub max_packet_bytes: usize,
 }
 
 impl ConnectParams {
     /// Params for `profile` with the default packet size limit ([`DEFAULT_MAX_PACKET_BYTES`]).
-    pub fn new(profile: Profile, password: Option<String>) -> Self {
+    pub fn new(profile: Profile, password: Option<Password>) -> Self {
         Self {
             profile,
             password,
@@ -87,15 +88,9 @@ pub enum WorkerCommand {
     Subscribe { filter: String, qos: Qos },
     /// Stop receiving a filter.
     Unsubscribe { filter: String },
-    /// Publish a message (only while connected; otherwise counted as not sent).
-    Publish {
-        topic: String,
-        payload: Vec<u8>,
-        qos: Qos,
-        retain: bool,
-    },
     /// Publish a message the write gate allowed and report its outcome in
-    /// [`WorkerHandle::publish_reports`] (PUBACK, PUBCOMP, sent, or not sent).
+    /// [`WorkerHandle::publish_reports`] (PUBACK, PUBCOMP, sent, not sent, or unknown). The
+    /// only way to publish: there is no variant for a message the gate has not seen.
     PublishAuthorized(AuthorizedPublish),
     /// Disconnect cleanly and end the thread.
     Stop,
@@ -241,7 +236,7 @@ impl Worker {
     async fn run_async(self, mut commands: mpsc::Receiver<WorkerCommand>) {
         let options = mqtt_options(
             &self.params.profile,
-            self.params.password.as_deref(),
+            self.params.password.as_ref().map(Password::expose),
             self.max_packet_bytes,
         );
         let book = RefCell::new(SubscriptionBook::new(&self.params.profile.subscriptions));
@@ -309,9 +304,9 @@ impl Worker {
     ) {
         let mut backoff = Backoff::new();
         let mut attempt: u32 = 0;
-        let mut ping = PingWatch::new(Duration::from_secs(u64::from(
-            self.params.profile.keep_alive_secs,
-        )));
+        let keep_alive = Duration::from_secs(u64::from(self.params.profile.keep_alive_secs));
+        let mut ping = PingWatch::new(keep_alive);
+        let mut connected_at: Option<Instant> = None;
         loop {
             let was_connected = book.borrow().connected();
             if !was_connected {
@@ -319,14 +314,50 @@ impl Worker {
                 self.status
                     .update(|status| status.state = ConnectionState::Connecting { attempt });
             }
-            match event_loop.poll().await {
+            // A ping nobody answers on a link that stays silent: the connection is gone even
+            // though no FIN came (a dead NAT entry, a pulled cable). rumqttc would notice only
+            // at the ping after next; give up on it before then.
+            let polled = match ping.silent_deadline() {
+                Some(deadline) => {
+                    let deadline = tokio::time::Instant::from_std(deadline);
+                    tokio::time::timeout_at(deadline, event_loop.poll())
+                        .await
+                        .ok()
+                }
+                None => Some(event_loop.poll().await),
+            };
+            let Some(polled) = polled else {
+                // Dropping the network makes the next poll reconnect; what rumqttc kept of
+                // the old connection moves to its pending queue, which `connection_lost` trims.
+                event_loop.clean();
+                connected_at = None;
+                let failure = Failure {
+                    reason: FailureReason::ConnectionLost,
+                    message: format!(
+                        "{}: {} stopped answering: no reply to the keep-alive ping within {} s \
+                         (keep-alive {} s) and nothing else arrived",
+                        FailureReason::ConnectionLost.summary(),
+                        self.broker,
+                        ping.silence_patience().as_secs_f32(),
+                        keep_alive.as_secs()
+                    ),
+                    oversize_packet_bytes: None,
+                };
+                self.connection_lost(event_loop, book, failure, &mut backoff, &mut ping)
+                    .await;
+                continue;
+            };
+            match polled {
                 Ok(Event::Incoming(Packet::ConnAck(_))) => {
                     attempt = 0;
-                    backoff.reset();
+                    // The backoff starts over only once this connection has stayed up.
+                    backoff.on_connected(Instant::now());
+                    connected_at = Some(Instant::now());
                     ping.reset();
                     self.on_connected(client, book);
                 }
                 Ok(Event::Incoming(Packet::Publish(publish))) => {
+                    ping.heard();
                     let message = self.decode(publish);
                     if ping.overdue(Instant::now()) {
                         // Read on at full speed (dropping the oldest if the inbox is full) until
@@ -344,22 +375,50 @@ impl Worker {
                     self.on_event(event, book);
                 }
                 Err(error) => {
-                    ping.reset();
-                    forget_unsent_subscribes(event_loop);
-                    book.borrow_mut().on_disconnected();
-                    self.publish_subscriptions(book);
-                    let failure = classify(&error, self.failure_context(was_connected));
+                    let connected_for = connected_at
+                        .take()
+                        .filter(|_| was_connected)
+                        .map(|at| at.elapsed());
+                    let filters: Vec<String> = book
+                        .borrow()
+                        .snapshot()
+                        .into_iter()
+                        .map(|(filter, _)| filter)
+                        .collect();
+                    let context = self.failure_context(was_connected, connected_for, &filters);
+                    let failure = classify(&error, context);
                     if failure.oversize_packet_bytes.is_some() {
                         WorkerStats::count(&self.stats.oversize_packets_refused);
                     }
                     tracing::info!("{} ({error})", failure.message);
-                    let delay = backoff.next_delay();
-                    let retry_at_nanos = now_nanos().saturating_add(duration_nanos(delay));
-                    self.set_failed(failure, Some(retry_at_nanos));
-                    tokio::time::sleep(delay).await;
+                    self.connection_lost(event_loop, book, failure, &mut backoff, &mut ping)
+                        .await;
                 }
             }
         }
+    }
+
+    /// The connection dropped (or never came up): settle every publish still waiting, forget
+    /// what rumqttc would send again, mark subscriptions pending, report, wait the backoff.
+    async fn connection_lost(
+        &self,
+        event_loop: &mut EventLoop,
+        book: &RefCell<SubscriptionBook>,
+        failure: Failure,
+        backoff: &mut Backoff,
+        ping: &mut PingWatch,
+    ) {
+        ping.reset();
+        forget_unsent_requests(event_loop);
+        for report in self.pairing.borrow_mut().on_disconnected() {
+            self.report(Some(report));
+        }
+        book.borrow_mut().on_disconnected();
+        self.publish_subscriptions(book);
+        let delay = backoff.next_delay_after_failure(Instant::now());
+        let retry_at_nanos = now_nanos().saturating_add(duration_nanos(delay));
+        self.set_failed(failure, Some(retry_at_nanos));
+        tokio::time::sleep(delay).await;
     }
 
     /// CONNACK accepted: report it and (re-)subscribe every filter, since rumqttc does not.
@@ -457,21 +516,13 @@ impl Worker {
                     }
                     self.publish_subscriptions(book);
                 }
-                WorkerCommand::Publish {
-                    topic,
-                    payload,
-                    qos,
-                    retain,
-                } => {
-                    self.publish(client, book, None, topic, payload, qos, retain);
-                }
                 WorkerCommand::PublishAuthorized(authorized) => {
                     let (id, request) = authorized.into_parts();
                     let (topic, payload) = (request.topic, request.payload);
                     self.publish(
                         client,
                         book,
-                        Some(id),
+                        id,
                         topic,
                         payload,
                         request.qos,
@@ -490,7 +541,7 @@ impl Worker {
         &self,
         client: &AsyncClient,
         book: &RefCell<SubscriptionBook>,
-        id: Option<PublishId>,
+        id: PublishId,
         topic: String,
         payload: Vec<u8>,
         qos: Qos,
@@ -513,13 +564,13 @@ impl Worker {
         {
             Some("the send queue is full; try again in a moment".to_owned())
         } else {
-            self.pairing.borrow_mut().on_queued(id, qos);
+            self.pairing.borrow_mut().on_queued(Some(id), qos);
             None
         };
         if let Some(reason) = refusal {
             WorkerStats::count(&self.stats.publishes_not_sent);
             tracing::warn!("publish to {topic} not sent: {reason}");
-            self.report(id.map(|id| (id, PublishOutcome::NotSent(reason))));
+            self.report(Some((id, PublishOutcome::NotSent(reason))));
         }
     }
 
@@ -559,6 +610,7 @@ impl Worker {
             reason, message, ..
         } = failure;
         self.status.update(|status| {
+            status.last_failure = Some(message.clone());
             status.state = ConnectionState::Failed {
                 reason,
                 message,
@@ -567,49 +619,80 @@ impl Worker {
         });
     }
 
-    fn failure_context(&self, was_connected: bool) -> FailureContext<'_> {
+    fn failure_context<'a>(
+        &'a self,
+        was_connected: bool,
+        connected_for: Option<Duration>,
+        filters: &'a [String],
+    ) -> FailureContext<'a> {
         FailureContext {
             broker: &self.broker,
             host: self.params.profile.host.trim(),
             was_connected,
             max_packet_bytes: self.max_packet_bytes,
+            client_id: self.params.profile.client_id.trim(),
+            connected_for,
+            filters,
         }
     }
 }
 
-/// Watches the keep-alive: how long the last PINGREQ has waited for its PINGRESP. Under
-/// backpressure the PINGRESP queues at the broker behind the publishes not read yet; rumqttc
-/// gives up on the connection when it is still missing at the next ping (one keep-alive
-/// interval later), so after half an interval the worker reads on without waiting.
+/// Watches the keep-alive: how long the last PINGREQ has waited for its PINGRESP.
+///
+/// Under backpressure the PINGRESP queues at the broker behind the publishes not read yet;
+/// rumqttc gives up on the connection when it is still missing at the next ping (one keep-alive
+/// interval later), so after half an interval the worker reads on without waiting
+/// ([`PingWatch::overdue`]).
+///
+/// A link that went silent (nothing at all arrives after a ping: a blackhole, no FIN) is given
+/// up after [`PingWatch::silence_patience`] (0.4 × keep-alive) instead: pings leave every
+/// keep-alive interval, so a dead link is noticed within 1.4 × keep-alive, where rumqttc alone
+/// needs up to 2 ×.
 #[derive(Debug)]
 struct PingWatch {
     patience: Option<Duration>,
+    silence_patience: Option<Duration>,
     sent_at: Option<Instant>,
+    /// Something arrived since the outstanding ping was sent.
+    heard_since_ping: bool,
 }
 
 impl PingWatch {
     /// For a keep-alive interval (zero: no pings, never overdue).
     fn new(keep_alive: Duration) -> Self {
+        let pinging = !keep_alive.is_zero();
         Self {
-            patience: (!keep_alive.is_zero()).then_some(keep_alive / 2),
+            patience: pinging.then_some(keep_alive / 2),
+            silence_patience: pinging.then_some(keep_alive.mul_f64(0.4)),
             sent_at: None,
+            heard_since_ping: false,
         }
     }
 
-    /// Notes a PINGREQ sent or a PINGRESP received.
+    /// Notes a PINGREQ sent or any packet received.
     fn observe(&mut self, event: &Event, now: Instant) {
         match event {
             Event::Outgoing(Outgoing::PingReq) => {
-                self.sent_at.get_or_insert(now);
+                if self.sent_at.is_none() {
+                    self.sent_at = Some(now);
+                    self.heard_since_ping = false;
+                }
             }
             Event::Incoming(Packet::PingResp) => self.sent_at = None,
-            _ => {}
+            Event::Incoming(_) => self.heard_since_ping = true,
+            Event::Outgoing(_) => {}
         }
+    }
+
+    /// A packet arrived (a publish, handled outside [`PingWatch::observe`]).
+    fn heard(&mut self) {
+        self.heard_since_ping = true;
     }
 
     /// A new connection (or none): no ping outstanding.
     fn reset(&mut self) {
         self.sent_at = None;
+        self.heard_since_ping = false;
     }
 
     /// True when a PINGRESP has been missing for half the keep-alive interval or longer.
@@ -617,6 +700,22 @@ impl PingWatch {
         self.patience
             .zip(self.sent_at)
             .is_some_and(|(patience, sent_at)| now.saturating_duration_since(sent_at) >= patience)
+    }
+
+    /// How long a ping may go unanswered on a silent link.
+    fn silence_patience(&self) -> Duration {
+        self.silence_patience.unwrap_or_default()
+    }
+
+    /// When the link counts as dead if nothing arrives before: a ping is outstanding and
+    /// nothing at all has arrived since it was sent.
+    fn silent_deadline(&self) -> Option<Instant> {
+        if self.heard_since_ping {
+            return None;
+        }
+        self.silence_patience
+            .zip(self.sent_at)
+            .map(|(patience, sent_at)| sent_at + patience)
     }
 }
 
@@ -630,13 +729,21 @@ fn decoder_overrides(profile: &Profile) -> DecoderOverrides {
     overrides
 }
 
-/// rumqttc moves requests it had not sent yet into `pending` when a connection drops. SUBSCRIBEs
-/// among them are removed: every filter is subscribed again at the next CONNACK anyway, and a
-/// stale one would break the pairing of SUBACKs to filters.
-fn forget_unsent_subscribes(event_loop: &mut EventLoop) {
+/// rumqttc moves requests it had not sent yet, and QoS 1/2 publishes not yet acknowledged, into
+/// `pending` when a connection drops, and sends them again after a reconnect that resumes the
+/// session. Two kinds are removed:
+/// - SUBSCRIBEs: every filter is subscribed again at the next CONNACK anyway, and a stale one
+///   would break the pairing of SUBACKs to filters;
+/// - PUBLISHes: each was reported as not sent or outcome unknown
+///   ([`PublishPairing::on_disconnected`]); sending it later would deliver a write (a setpoint)
+///   the user was told had not been confirmed, possibly a second time.
+///
+/// PUBRELs stay: they finish QoS 2 exchanges the broker already acknowledged with PUBREC and
+/// carry no message.
+fn forget_unsent_requests(event_loop: &mut EventLoop) {
     event_loop
         .pending
-        .retain(|request| !matches!(request, Request::Subscribe(_)));
+        .retain(|request| !matches!(request, Request::Subscribe(_) | Request::Publish(_)));
 }
 
 /// Waits until Stop arrives or the handle is dropped (the channel closes).
@@ -704,6 +811,24 @@ mod tests {
         ping.observe(&Event::Outgoing(Outgoing::PingReq), start);
         ping.observe(&Event::Outgoing(Outgoing::PingReq), start + KEEP_ALIVE / 4);
         assert!(ping.overdue(start + KEEP_ALIVE / 2));
+    }
+
+    #[test]
+    fn a_ping_on_a_silent_link_has_a_deadline_and_anything_heard_lifts_it() {
+        let start = Instant::now();
+        let mut ping = PingWatch::new(Duration::from_secs(10));
+        assert_eq!(ping.silent_deadline(), None, "no ping outstanding");
+        ping.observe(&Event::Outgoing(Outgoing::PingReq), start);
+        assert_eq!(ping.silent_deadline(), Some(start + Duration::from_secs(4)));
+        ping.heard();
+        assert_eq!(ping.silent_deadline(), None, "a busy link is not silent");
+        ping.observe(&Event::Incoming(Packet::PingResp), start);
+        ping.observe(&Event::Outgoing(Outgoing::PingReq), start);
+        assert!(
+            ping.silent_deadline().is_some(),
+            "a new ping, silence again"
+        );
+        assert_eq!(PingWatch::new(Duration::ZERO).silent_deadline(), None);
     }
 
     #[test]

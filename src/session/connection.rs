@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::model::config::profile::Profile;
+use crate::model::config::secret::Password;
 use crate::model::time::now_nanos;
 use crate::model::write::publish::AuthorizedPublish;
 use crate::mqtt::inbox::Waker;
@@ -52,6 +53,10 @@ pub enum ConnectionError {
         /// The refused filters, comma-separated.
         filters: String,
     },
+    /// The profile fails a check made again right before connecting (a saved profile edited
+    /// by hand, a `--url` profile, a password over plain transport).
+    #[error("Not connected: {0}")]
+    InvalidProfile(String),
     /// Not connected and subscribed within the time given.
     #[error("Could not connect within {secs} s: {status}")]
     TimedOut {
@@ -74,6 +79,8 @@ pub struct Connection {
     worker: Option<WorkerHandle>,
     /// Stop was asked for; the worker is finishing.
     stopping: bool,
+    /// A password was sent with CONNECT.
+    sends_password: bool,
 }
 
 impl std::fmt::Debug for Connection {
@@ -92,10 +99,19 @@ impl Connection {
     /// `waker` is called when the inbox goes from empty to non-empty (once per batch).
     pub fn start(
         profile: Profile,
-        password: Option<String>,
+        password: Option<Password>,
         options: ConnectOptions,
         waker: Option<Waker>,
     ) -> Result<Self, ConnectionError> {
+        // Every entry point (window, --url, publish, setpoint, headless) comes through here:
+        // the profile is checked again, with the password actually sent, before anything
+        // leaves this computer.
+        let sends_password = password.as_ref().is_some_and(|p| !p.is_empty());
+        let problems = profile.connect_problems(sends_password);
+        if !problems.is_empty() {
+            let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            return Err(ConnectionError::InvalidProfile(text.join(" ")));
+        }
         let inbox = Inbox::new(options.inbox_capacity_messages);
         if let Some(waker) = waker {
             inbox.set_waker(waker);
@@ -115,7 +131,14 @@ impl Connection {
             publish_reports: worker.publish_reports.clone(),
             worker: Some(worker),
             stopping: false,
+            sends_password,
         })
+    }
+
+    /// What the status bar warns about while this connection is up (a password sent
+    /// unencrypted, certificates not checked).
+    pub fn security_warnings(&self) -> Vec<String> {
+        self.profile.security_warnings(self.sends_password)
     }
 
     /// The profile this connection was started with.

@@ -27,7 +27,7 @@ pub enum UiAction {
     /// Connect with this profile (replaces any current connection).
     Connect {
         profile: Box<Profile>,
-        password: Option<String>,
+        password: Option<crate::model::config::secret::Password>,
     },
     /// Connect with the saved profile of this id (the app looks up its password).
     ConnectSaved { profile_id: String },

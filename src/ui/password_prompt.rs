@@ -2,6 +2,7 @@
 //! has none or is unavailable). The password lives only in memory for this connection.
 
 use crate::model::config::profile::Profile;
+use crate::model::config::secret::Password;
 
 /// What the user decided.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -9,7 +10,7 @@ pub enum PromptOutcome {
     /// Connect with this password.
     Connect {
         profile: Box<Profile>,
-        password: String,
+        password: Password,
     },
     /// Do not connect.
     Cancel,
@@ -19,7 +20,7 @@ pub enum PromptOutcome {
 #[derive(Debug)]
 pub struct PasswordPrompt {
     profile: Profile,
-    password: String,
+    password: Password,
     /// Why we ask (e.g. the keychain is unavailable), shown above the field.
     reason: Option<String>,
     focus_requested: bool,
@@ -30,7 +31,7 @@ impl PasswordPrompt {
     pub fn new(profile: Profile, reason: Option<String>) -> Self {
         Self {
             profile,
-            password: String::new(),
+            password: Password::default(),
             reason,
             focus_requested: false,
         }
@@ -57,7 +58,7 @@ impl PasswordPrompt {
             }
             let label = ui.label("Password");
             let field = ui
-                .add(egui::TextEdit::singleline(&mut self.password).password(true))
+                .add(egui::TextEdit::singleline(self.password.text_mut()).password(true))
                 .labelled_by(label.id);
             if !self.focus_requested {
                 field.request_focus();

@@ -17,7 +17,7 @@ use crate::model::config::profile::{
 };
 use crate::model::config::profile_library::{KeychainError, KeychainOutcome, ProfileLibrary};
 use crate::model::config::profile_store::{ProfileStore, StoreError};
-use crate::model::config::secret::{PasswordNeed, SecretBackend};
+use crate::model::config::secret::{Password, PasswordNeed, SecretBackend};
 use crate::model::topic::qos::Qos;
 use crate::ui::theme::Palette;
 
@@ -38,7 +38,7 @@ pub enum ProfileAction {
         /// The profile as edited (possibly with unsaved changes).
         profile: Profile,
         /// The password to send, if the profile uses one.
-        password: Option<String>,
+        password: Option<Password>,
     },
     /// Connect with this profile once the user has typed its password (none is known).
     AskPassword {
@@ -69,7 +69,7 @@ struct Editor {
     /// The stored version; `None` while a new profile is not saved yet.
     saved: Option<Profile>,
     /// A password typed for the keychain; sent to the keychain on Save, never to the file.
-    password: String,
+    password: Password,
 }
 
 impl Editor {
@@ -77,7 +77,7 @@ impl Editor {
         Self {
             draft: profile.clone(),
             saved: Some(profile),
-            password: String::new(),
+            password: Password::default(),
         }
     }
 
@@ -85,7 +85,7 @@ impl Editor {
         Self {
             draft: profile,
             saved: None,
-            password: String::new(),
+            password: Password::default(),
         }
     }
 
@@ -244,7 +244,7 @@ impl ProfilesPanel {
 
     /// Starts connecting with `profile`: [`ProfileAction::Connect`] when the password is known
     /// (given, in the keychain, or not needed), otherwise [`ProfileAction::AskPassword`].
-    pub fn request_connect(&self, profile: Profile, password: Option<String>) -> ProfileAction {
+    pub fn request_connect(&self, profile: Profile, password: Option<Password>) -> ProfileAction {
         match self.library.password_need(&profile, password) {
             PasswordNeed::Known(password) => ProfileAction::Connect { profile, password },
             PasswordNeed::Ask { reason } => ProfileAction::AskPassword { profile, reason },
@@ -550,9 +550,11 @@ impl ProfilesPanel {
             return;
         };
         let previous_storage = editor.saved.as_ref().map(|p| p.password_storage);
-        let result = self
-            .library
-            .save(editor.draft.clone(), &editor.password, previous_storage);
+        let result = self.library.save(
+            editor.draft.clone(),
+            editor.password.expose(),
+            previous_storage,
+        );
         let change = match result {
             Ok(change) => change,
             Err(error) => {
@@ -668,11 +670,29 @@ fn connection_ui(ui: &mut egui::Ui, draft: &mut Profile, form: &FormContext<'_>)
                 ui.end_row();
                 return;
             }
-            row(ui, "Transport", |ui, _| transport_combo(ui, draft));
+            row(ui, "Transport", |ui, _| {
+                transport_combo(ui, draft);
+                // On the same row: the allowance belongs to the transport choice.
+                if !draft.transport.uses_tls() && draft.password_storage.needs_password() {
+                    ui.checkbox(
+                        &mut draft.allow_unencrypted_login,
+                        "Allow sending the password unencrypted",
+                    )
+                    .on_hover_text(
+                        "Only on a network you trust: anyone on the way can read it. The status \
+                         bar warns while such a connection is up.",
+                    );
+                }
+            });
             form.errors_row(ui, ProfileField::Transport);
+            let was_aedifion = draft.is_aedifion_host();
             row(ui, "Host", |ui, label| {
                 text_field(ui, label, &mut draft.host, "broker.example.com")
             });
+            if !was_aedifion && draft.is_aedifion_host() {
+                // A building on aedifion.io is read-only by default, however the profile began.
+                draft.read_only = true;
+            }
             form.errors_row(ui, ProfileField::Host);
             row(ui, "Port", |ui, label| {
                 ui.add(DragValue::new(&mut draft.port).range(1..=u16::MAX))
@@ -773,7 +793,7 @@ fn credentials_ui(
                     };
                     row(ui, "Password", |ui, label| {
                         ui.add(
-                            TextEdit::singleline(&mut editor.password)
+                            TextEdit::singleline(editor.password.text_mut())
                                 .password(true)
                                 .hint_text(hint)
                                 .desired_width(FIELD_WIDTH),

@@ -52,6 +52,9 @@ pub struct StatusView {
     /// The aedifion account's credentials ("credentials valid until 14:32"), when the
     /// connection shown runs on them.
     pub credentials: Option<CredentialsView>,
+    /// What is insecure about the connection that is up (a password sent unencrypted,
+    /// certificates not checked), shown for as long as it is up.
+    pub security_warnings: Vec<String>,
 }
 
 /// The credentials part of the status bar.
@@ -91,6 +94,10 @@ pub fn status_bar_ui(ui: &mut egui::Ui, status: &StatusView, store: &Store) {
             ui.label(text).on_hover_text(
                 "The aedifion MQTT account: renewed at three quarters of its validity, created again if it expired",
             );
+        }
+        for warning in &status.security_warnings {
+            ui.separator();
+            ui.colored_label(palette.warning, format!("\u{26a0} {warning}"));
         }
         subscriptions_ui(ui, status, palette);
         if !status.refused_subscriptions.is_empty() {

@@ -10,7 +10,7 @@ use crate::model::topic::tree::NodeId;
 use crate::model::write::audit::AuditLog;
 use crate::model::write::publish::{
     AuthorizedPublish, PublishId, PublishOutcome, PublishRequest, Publisher, SentMessage,
-    WriteContext, WriteError, WriteKind,
+    WriteContext, WriteError, WriteKind, check_controls, is_controls_topic,
 };
 use crate::model::write::retained::ClearPlan;
 use crate::model::write::setpoint::ComposedWrite;
@@ -30,6 +30,10 @@ pub const CONFIRM_SETPOINT: &str = "Send to the building";
 enum Pending {
     Clear(ClearPlan),
     Swop(ComposedWrite),
+    /// A message typed in the Publish window for `CONTROLS/…` (already SWOP-validated).
+    Controls(PublishRequest),
+    /// Sending a tracked setpoint request again, by reference.
+    Resend(String),
 }
 
 /// A running template generator.
@@ -214,6 +218,15 @@ impl WriteDesk {
             .expander
             .request(&running.template, &mut SystemVariables)
         {
+            Ok(request) if is_controls_topic(&request.topic) => {
+                // Each write to a building is confirmed on its own: no generator there.
+                self.publish.error = Some(format!(
+                    "A generator does not write to {}: use Write setpoint, which asks before \
+                     each write.",
+                    request.topic
+                ));
+                running.generator.stop();
+            }
             Ok(request) => {
                 if let Err(error) = self.submit(request, WriteKind::Publish, now) {
                     self.publish.error = Some(error.to_string());
@@ -300,6 +313,65 @@ impl WriteDesk {
         self.confirm = Some((dialog, Pending::Swop(write)));
     }
 
+    /// A message for `CONTROLS/…` from the Publish window: the gate's SWOP rules first (the
+    /// verdict shows in the window), then the same confirmation as a composed setpoint.
+    fn request_controls(&mut self, request: PublishRequest) {
+        if let Err(error) = check_controls(&request) {
+            self.publish.error = Some(error.to_string());
+            return;
+        }
+        let payload = String::from_utf8_lossy(&request.payload).into_owned();
+        let message_type = crate::model::aedifion::swop::parse(&request.payload)
+            .map(|message| message.message_type().code())
+            .unwrap_or("SWOP");
+        let dialog = ConfirmDialog {
+            title: "Confirm write to the building".to_owned(),
+            summary: format!(
+                "Publish this {message_type} request to {} on {}: the building's edge device acts \
+                 on it.",
+                request.topic,
+                self.publisher.context().broker
+            ),
+            items: vec![
+                format!("Topic:      {}", request.topic),
+                format!("QoS:        {}", request.qos.level()),
+                format!("Payload:    {payload}"),
+            ],
+            confirm_label: CONFIRM_SETPOINT.to_owned(),
+        };
+        self.confirm = Some((dialog, Pending::Controls(request)));
+    }
+
+    /// Re-send of a tracked request: asks first, like the first send.
+    fn request_resend(&mut self, reference: String) {
+        let Some(tracked) = self.tracker.get(&reference) else {
+            return;
+        };
+        let dialog = ConfirmDialog {
+            title: "Confirm sending again".to_owned(),
+            summary: format!(
+                "Send request {reference} again (sent {} time(s) so far, now {}): write {} to \
+                 datapoint \"{}\" at priority {} via {}.",
+                tracked.attempts,
+                tracked.state.as_str(),
+                tracked.value,
+                tracked.datapoint,
+                tracked.priority,
+                tracked.topic
+            ),
+            items: vec![
+                format!("Topic:      {}", tracked.topic),
+                format!("Reference:  {reference}"),
+                format!(
+                    "Payload:    {}",
+                    String::from_utf8_lossy(&tracked.request().payload)
+                ),
+            ],
+            confirm_label: CONFIRM_SETPOINT.to_owned(),
+        };
+        self.confirm = Some((dialog, Pending::Resend(reference)));
+    }
+
     /// True while a confirmation is open.
     pub fn confirming(&self) -> bool {
         self.confirm.is_some()
@@ -313,6 +385,22 @@ impl WriteDesk {
                         self.notice = Some(error.to_string());
                         return;
                     }
+                }
+            }
+            Pending::Controls(request) => match self.submit(request, WriteKind::Setpoint, now) {
+                Ok(id) => self.publish.last_sent = Some(id),
+                Err(error) => self.publish.error = Some(error.to_string()),
+            },
+            Pending::Resend(reference) => {
+                let Some(request) = self.tracker.get(&reference).map(TrackedRequest::request)
+                else {
+                    return;
+                };
+                match self.submit(request, WriteKind::Setpoint, now) {
+                    Ok(_) => {
+                        self.tracker.resend(&reference, now);
+                    }
+                    Err(error) => self.notice = Some(error.to_string()),
                 }
             }
             Pending::Swop(write) => match self.submit(write.request(), WriteKind::Setpoint, now) {
@@ -405,6 +493,9 @@ impl WriteDesk {
 
     fn apply_publish_intent(&mut self, intent: PublishIntent, now: Nanos) {
         match intent {
+            PublishIntent::Publish(request) if is_controls_topic(&request.topic) => {
+                self.request_controls(request);
+            }
             PublishIntent::Publish(request) => {
                 match self.submit(request, WriteKind::Publish, now) {
                     Ok(id) => self.publish.last_sent = Some(id),
@@ -454,18 +545,7 @@ impl WriteDesk {
         for intent in intents {
             match intent {
                 SetpointIntent::Send(write) => self.request_swop(write),
-                SetpointIntent::Resend(reference) => {
-                    let Some(request) = self.tracker.get(&reference).map(TrackedRequest::request)
-                    else {
-                        continue;
-                    };
-                    match self.submit(request, WriteKind::Setpoint, now) {
-                        Ok(_) => {
-                            self.tracker.resend(&reference, now);
-                        }
-                        Err(error) => self.notice = Some(error.to_string()),
-                    }
-                }
+                SetpointIntent::Resend(reference) => self.request_resend(reference),
             }
         }
     }

@@ -8,6 +8,8 @@
     reason = "each test binary uses a different subset of the helpers"
 )]
 
+pub mod proxy;
+
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -77,11 +79,24 @@ pub struct Mosquitto {
     /// Where each listener is.
     pub ports: Ports,
     child: Option<Child>,
+    /// Sessions and retained messages are saved to disk on a graceful stop (SIGTERM) and loaded
+    /// again at start.
+    persistent: bool,
 }
 
 impl Mosquitto {
     /// Starts a broker on free loopback ports and waits until every listener accepts TCP.
     pub fn start() -> Self {
+        Self::start_with_persistence(false)
+    }
+
+    /// Like [`Mosquitto::start`], with persistence on: a graceful restart keeps sessions
+    /// (subscriptions and queued messages of clients with a persistent session).
+    pub fn start_persistent() -> Self {
+        Self::start_with_persistence(true)
+    }
+
+    fn start_with_persistence(persistent: bool) -> Self {
         let binary = mosquitto_binary();
         let dir = tempfile::Builder::new()
             .prefix("topicscope-mosquitto")
@@ -95,6 +110,7 @@ impl Mosquitto {
             dir,
             ports: Ports::unused(),
             child: None,
+            persistent,
         };
         let mut last_log = String::new();
         for _ in 0..5 {
@@ -118,9 +134,43 @@ impl Mosquitto {
         }
     }
 
+    /// Stops the broker with SIGTERM, so a persistent one saves its state, and waits (bounded)
+    /// for the process to end.
+    pub fn stop_gracefully(&mut self) {
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        let terminated = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .is_ok_and(|status| status.success());
+        if terminated {
+            let deadline = Instant::now() + WAIT;
+            while Instant::now() < deadline {
+                if child.try_wait().ok().flatten().is_some() {
+                    return;
+                }
+                std::thread::sleep(POLL_EVERY);
+            }
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+
+    /// Stops the broker gracefully (SIGTERM; a persistent broker saves its sessions) and starts
+    /// it again on the same ports.
+    pub fn restart_gracefully(&mut self) {
+        self.stop_gracefully();
+        self.start_again();
+    }
+
     /// Stops the broker and starts it again on the same ports (no state kept: no persistence).
     pub fn restart(&mut self) {
         self.stop();
+        self.start_again();
+    }
+
+    fn start_again(&mut self) {
         let binary = mosquitto_binary();
         // The same ports must be free again; the old process is gone, so they are unless
         // another process took one meanwhile.
@@ -211,7 +261,7 @@ impl Mosquitto {
              per_listener_settings true\n\
              # The tests run as root; Mosquitto would drop to the mosquitto user and lose access.\n\
              user root\n\
-             persistence false\n\
+             {persistence}\
              log_dest stderr\n\
              log_type all\n\
              \n\
@@ -255,6 +305,14 @@ impl Mosquitto {
             tls_auth = ports.tls_auth,
             password_file = path("passwd"),
             acl_file = path("acl"),
+            persistence = if self.persistent {
+                format!(
+                    "persistence true\npersistence_location {}/\n",
+                    dir.display()
+                )
+            } else {
+                "persistence false\n".to_owned()
+            },
         );
         std::fs::write(dir.join("mosquitto.conf"), config).expect("write mosquitto.conf");
     }
@@ -500,6 +558,29 @@ pub fn profile(port: u16, transport: Transport, filters: &[&str]) -> Profile {
             .collect(),
         ..Profile::default()
     }
+}
+
+/// A publish the write gate allowed (a writable profile, no audit log), for tests that drive a
+/// worker directly: the worker sends nothing else.
+pub fn authorized(
+    topic: &str,
+    payload: &[u8],
+    qos: topicscope::model::topic::qos::Qos,
+    retain: bool,
+) -> topicscope::model::write::publish::AuthorizedPublish {
+    use topicscope::model::write::publish::{PublishRequest, Publisher, WriteContext, WriteKind};
+    let mut gate = Publisher::new(WriteContext::default(), None);
+    gate.authorize(
+        PublishRequest {
+            topic: topic.to_owned(),
+            payload: payload.to_vec(),
+            qos,
+            retain,
+        },
+        WriteKind::Publish,
+        topicscope::model::time::now_nanos(),
+    )
+    .expect("the gate allows it")
 }
 
 /// Polls the worker's status until `accept` holds; panics after [`WAIT`] with the last status.

@@ -4,18 +4,24 @@
 //! renaming it over the old one, so a crash or full disk leaves either the old or the new file,
 //! never half of one. Files that cannot be read are moved (or copied) aside to a timestamped
 //! backup next to them instead of being overwritten.
+//!
+//! Files are private (see [`crate::model::files`]): a new file is 0600 and a folder created for
+//! it 0700 on Unix; a rewrite keeps the mode of the file it replaces, so a user's `chmod` stays.
 
 use std::fs;
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 
+use crate::model::files::{create_private_dir_all, keep_mode_of, new_private_file_options};
+
 /// Replaces `path` with `contents` atomically (temp file in the same directory, fsync, rename).
-/// Creates the parent directory if needed. On error no temp file is left behind.
+/// Creates the parent directory if needed (private). On error no temp file is left behind.
 pub fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
     let dir = parent_dir(path);
-    fs::create_dir_all(dir)?;
+    create_private_dir_all(dir)?;
     let temp_path = temp_path_for(path);
-    let result = write_and_sync(&temp_path, contents).and_then(|()| fs::rename(&temp_path, path));
+    let result =
+        write_and_sync(&temp_path, path, contents).and_then(|()| fs::rename(&temp_path, path));
     if result.is_err() {
         // Best effort: the write already failed, and a leftover temp file must not pile up.
         let _ = fs::remove_file(&temp_path);
@@ -77,11 +83,10 @@ fn temp_path_for(path: &Path) -> PathBuf {
     parent_dir(path).join(format!(".{name}.tmp-{}-{nonce:08x}", std::process::id()))
 }
 
-fn write_and_sync(temp_path: &Path, contents: &[u8]) -> io::Result<()> {
-    let mut file = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(temp_path)?;
+/// Writes the temp file (private, or with the mode of the file it will replace) and syncs it.
+fn write_and_sync(temp_path: &Path, replaces: &Path, contents: &[u8]) -> io::Result<()> {
+    let mut file = new_private_file_options().open(temp_path)?;
+    keep_mode_of(replaces, &file)?;
     file.write_all(contents)?;
     file.sync_all()
 }
@@ -148,6 +153,23 @@ pub(crate) mod tests {
         fs::write(path.join("inside"), "keep").expect("write");
         assert!(write_atomically(&path, b"x").is_err());
         assert_eq!(file_names(dir.path()), ["taken"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn config_files_are_private_and_a_rewrite_keeps_the_users_mode() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = |path: &Path| fs::metadata(path).expect("metadata").permissions().mode() & 0o777;
+        let root = tempfile::tempdir().expect("temp dir");
+        let dir = root.path().join("TopicScope");
+        let path = dir.join("profiles.toml");
+        write_atomically(&path, b"one").expect("write");
+        assert_eq!(mode(&dir), 0o700, "the config folder");
+        assert_eq!(mode(&path), 0o600, "a new file");
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).expect("chmod");
+        write_atomically(&path, b"two").expect("rewrite");
+        assert_eq!(mode(&path), 0o640, "the user's chmod survives the rewrite");
+        assert_eq!(fs::read_to_string(&path).expect("read"), "two");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! secret store interface (passwords never go into a file); the profile library keeps the profile
 //! file and the keychain in step.
 //!
-//! Depends on: time, heap, topic, aedifion, decode, store, write.
+//! Depends on: time, heap, files, topic, aedifion, decode, store, write.
 
 pub mod aedifion_account;
 pub mod config_file;

@@ -219,6 +219,10 @@ pub struct Profile {
     pub aedifion_project: String,
     /// No publish, retained clear or setpoint leaves the app while set (on for aedifion presets).
     pub read_only: bool,
+    /// The password may travel unencrypted (plain TCP or WebSocket) to a host that is not this
+    /// computer. Off by default: such a profile is refused, and with it on the status bar warns
+    /// while connected.
+    pub allow_unencrypted_login: bool,
     /// Saved publish templates of this profile.
     pub templates: Vec<crate::model::write::templates::Template>,
     /// Topic patterns whose payloads are decoded with a fixed decoder instead of automatically
@@ -253,6 +257,7 @@ impl Default for Profile {
             demo: false,
             aedifion_project: String::new(),
             read_only: false,
+            allow_unencrypted_login: false,
             templates: Vec::new(),
             decoder_overrides: Vec::new(),
             aedifion_account: None,
@@ -378,6 +383,19 @@ pub enum ProfileError {
         /// The path as entered.
         path: PathBuf,
     },
+    /// A password would travel unencrypted to another computer.
+    #[error(
+        "The password would be sent unencrypted to {host}: choose TLS or Secure WebSocket, or tick \"Allow sending the password unencrypted\" if this network is trusted."
+    )]
+    PasswordOverPlainTransport {
+        /// The host.
+        host: String,
+    },
+    /// Certificate checks switched off for aedifion.io.
+    #[error(
+        "aedifion.io brokers have valid certificates: turn off \"Accept invalid certificates\" (it would let anyone on the way read the password and the data)."
+    )]
+    InvalidCertsRefused,
     /// Only one of client certificate and client key is set.
     #[error("Mutual TLS needs both a client certificate and its private key: set both or neither.")]
     ClientCertWithoutKey,
@@ -399,7 +417,9 @@ impl ProfileError {
             ProfileError::NameEmpty => ProfileField::Name,
             ProfileError::HostEmpty | ProfileError::HostMalformed(_) => ProfileField::Host,
             ProfileError::PortZero => ProfileField::Port,
-            ProfileError::PlainTransportRefused => ProfileField::Transport,
+            ProfileError::PlainTransportRefused
+            | ProfileError::PasswordOverPlainTransport { .. } => ProfileField::Transport,
+            ProfileError::InvalidCertsRefused => ProfileField::CaFile,
             ProfileError::WsPathMalformed => ProfileField::WsPath,
             ProfileError::ClientIdEmpty
             | ProfileError::ClientIdTooLong { .. }
@@ -513,6 +533,65 @@ impl Profile {
         )
     }
 
+    /// The host is this computer (`localhost`, `127.0.0.0/8`, `::1`): nothing leaves it.
+    pub fn is_loopback_host(&self) -> bool {
+        let host = self.host.trim().trim_end_matches('.');
+        host.eq_ignore_ascii_case("localhost")
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|address| address.is_loopback())
+    }
+
+    /// A password sent with this profile would cross a network unencrypted and the profile does
+    /// not allow it (the demo and loopback hosts never leave this computer).
+    fn password_in_the_clear(&self) -> bool {
+        !self.demo
+            && !self.transport.uses_tls()
+            && !self.is_loopback_host()
+            && !self.allow_unencrypted_login
+    }
+
+    /// What is checked again right before connecting, with the password actually sent: every
+    /// validation problem except a missing subscription (a command that only writes has none),
+    /// plus a password over plain transport even when the profile does not store one.
+    pub fn connect_problems(&self, sends_password: bool) -> Vec<ProfileError> {
+        let mut problems: Vec<ProfileError> = self
+            .validate()
+            .err()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|problem| *problem != ProfileError::NoSubscriptions)
+            .collect();
+        let counted = problems
+            .iter()
+            .any(|problem| matches!(problem, ProfileError::PasswordOverPlainTransport { .. }));
+        if sends_password && !counted && self.password_in_the_clear() {
+            problems.push(ProfileError::PasswordOverPlainTransport {
+                host: self.host.trim().to_owned(),
+            });
+        }
+        problems
+    }
+
+    /// Warnings for the status bar while a connection with this profile is up.
+    pub fn security_warnings(&self, sends_password: bool) -> Vec<String> {
+        let mut warnings = Vec::new();
+        if sends_password && !self.demo && !self.transport.uses_tls() && !self.is_loopback_host() {
+            warnings.push(format!(
+                "The password was sent unencrypted to {} (allowed in this profile).",
+                self.host.trim()
+            ));
+        }
+        if self.transport.uses_tls() && self.tls.accept_invalid_certs {
+            warnings.push(
+                "The server's certificate is not checked (Accept invalid certificates): anyone on \
+                 the way could read the password and the data."
+                    .to_owned(),
+            );
+        }
+        warnings
+    }
+
     /// Checks every field; returns all problems found, each tied to a [`ProfileField`].
     pub fn validate(&self) -> Result<(), Vec<ProfileError>> {
         let mut errors = Vec::new();
@@ -527,6 +606,14 @@ impl Profile {
         }
         if self.password_storage.needs_password() && self.username.is_empty() {
             errors.push(ProfileError::PasswordWithoutUsername);
+        }
+        if self.password_storage.needs_password() && self.password_in_the_clear() {
+            errors.push(ProfileError::PasswordOverPlainTransport {
+                host: self.host.trim().to_owned(),
+            });
+        }
+        if self.is_aedifion_host() && self.transport.uses_tls() && self.tls.accept_invalid_certs {
+            errors.push(ProfileError::InvalidCertsRefused);
         }
         if !self.aedifion_project.trim().is_empty() && self.aedifion_project().is_none() {
             errors.push(ProfileError::AedifionProjectMalformed);
@@ -871,6 +958,91 @@ mod tests {
             errors_of(&profile),
             vec![ProfileError::PlainTransportRefused]
         );
+    }
+
+    #[test]
+    fn a_password_over_plain_transport_to_another_computer_needs_an_explicit_allowance() {
+        let lan = Profile {
+            host: "192.168.1.20".into(),
+            username: "me".into(),
+            password_storage: PasswordStorage::Ask,
+            ..valid_profile()
+        };
+        assert_eq!(
+            errors_of(&lan),
+            vec![ProfileError::PasswordOverPlainTransport {
+                host: "192.168.1.20".into()
+            }]
+        );
+        assert_eq!(errors_of(&lan)[0].field(), ProfileField::Transport);
+        let allowed = Profile {
+            allow_unencrypted_login: true,
+            ..lan.clone()
+        };
+        assert_eq!(allowed.validate(), Ok(()));
+        assert_eq!(allowed.security_warnings(true).len(), 1);
+        for fine in [
+            Profile {
+                transport: Transport::Tls,
+                ..lan.clone()
+            },
+            Profile {
+                host: "127.0.0.1".into(),
+                ..lan.clone()
+            },
+            Profile {
+                host: "localhost".into(),
+                ..lan.clone()
+            },
+            Profile {
+                host: "::1".into(),
+                ..lan.clone()
+            },
+        ] {
+            assert_eq!(fine.validate(), Ok(()), "{}", fine.host);
+            assert!(fine.security_warnings(true).is_empty(), "{}", fine.host);
+        }
+        // A password given at connect counts even if the profile stores none.
+        let anonymous = Profile {
+            host: "broker.lan".into(),
+            username: "me".into(),
+            ..valid_profile()
+        };
+        assert!(anonymous.connect_problems(false).is_empty());
+        assert_eq!(anonymous.connect_problems(true).len(), 1);
+        let writer = Profile {
+            subscriptions: Vec::new(),
+            ..valid_profile()
+        };
+        assert!(
+            writer.connect_problems(false).is_empty(),
+            "no subscription is fine"
+        );
+    }
+
+    #[test]
+    fn accepting_invalid_certificates_is_refused_for_aedifion_and_warned_about_elsewhere() {
+        let aedifion = Profile {
+            host: "mqtt2.aedifion.io".into(),
+            port: 8884,
+            transport: Transport::Tls,
+            username: "me".into(),
+            tls: TlsSettings {
+                accept_invalid_certs: true,
+                ..TlsSettings::default()
+            },
+            ..valid_profile()
+        };
+        assert_eq!(
+            errors_of(&aedifion),
+            vec![ProfileError::InvalidCertsRefused]
+        );
+        let lab = Profile {
+            host: "broker.lab".into(),
+            ..aedifion
+        };
+        assert_eq!(lab.validate(), Ok(()));
+        assert!(lab.security_warnings(false)[0].contains("not checked"));
     }
 
     #[test]

@@ -13,7 +13,9 @@ use std::path::Path;
 use crate::model::config::aedifion_account::RememberedAccount;
 use crate::model::config::profile::{PasswordStorage, Profile};
 use crate::model::config::profile_store::{ProfileStore, StoreError};
-use crate::model::config::secret::{PasswordNeed, SecretBackend, SecretError, resolve_password};
+use crate::model::config::secret::{
+    Password, PasswordNeed, SecretBackend, SecretError, resolve_password,
+};
 use crate::model::write::templates::Template;
 
 /// A keychain step that failed after the profile file was changed.
@@ -99,7 +101,7 @@ impl ProfileLibrary {
     }
 
     /// The password to connect `profile` with: `given` (typed), the keychain's, none, or ask.
-    pub fn password_need(&self, profile: &Profile, given: Option<String>) -> PasswordNeed {
+    pub fn password_need(&self, profile: &Profile, given: Option<Password>) -> PasswordNeed {
         resolve_password(profile, given, &*self.secrets)
     }
 

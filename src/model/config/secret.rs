@@ -10,11 +10,59 @@ use std::sync::{Mutex, PoisonError};
 /// Environment variable holding the password for `--url` (and `--profile`) connections.
 pub const PASSWORD_ENV: &str = "TOPICSCOPE_PASSWORD";
 
+/// A password held in memory: its bytes are overwritten with zeros when it is dropped, and
+/// `Debug` prints `***`, so no log line or panic message can show it. Everything that holds a
+/// password (connect parameters, start-up options, UI actions, the prompt and the editor, the
+/// in-memory secret store) holds this type; [`Password::expose`] is the one way to read it.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Password(zeroize::Zeroizing<String>);
+
+impl Password {
+    /// Takes ownership of `text` (no copy is left behind).
+    pub fn new(text: String) -> Self {
+        Self(zeroize::Zeroizing::new(text))
+    }
+
+    /// The password's text, for the few places that must send or store it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The text to edit in place (a password field); zeroed with the rest on drop.
+    pub fn text_mut(&mut self) -> &mut String {
+        &mut self.0
+    }
+
+    /// True when nothing was typed.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("***")
+    }
+}
+
+impl From<String> for Password {
+    fn from(text: String) -> Self {
+        Self::new(text)
+    }
+}
+
+impl From<&str> for Password {
+    fn from(text: &str) -> Self {
+        Self::new(text.to_owned())
+    }
+}
+
 /// The password in [`PASSWORD_ENV`], if set and not empty.
-pub fn password_from_env() -> Option<String> {
+pub fn password_from_env() -> Option<Password> {
     std::env::var(PASSWORD_ENV)
         .ok()
         .filter(|password| !password.is_empty())
+        .map(Password::new)
 }
 
 /// Why a password could not be read, stored or removed.
@@ -68,10 +116,10 @@ impl<T: SecretBackend + ?Sized> SecretBackend for std::sync::Arc<T> {
     }
 }
 
-/// Passwords held in memory only, gone when the process ends.
+/// Passwords held in memory only, gone when the process ends (zeroed when removed).
 #[derive(Debug, Default)]
 pub struct MemorySecrets {
-    passwords: Mutex<HashMap<String, String>>,
+    passwords: Mutex<HashMap<String, Password>>,
 }
 
 impl MemorySecrets {
@@ -87,7 +135,9 @@ impl SecretBackend for MemorySecrets {
             .passwords
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        Ok(passwords.get(profile_id).cloned())
+        Ok(passwords
+            .get(profile_id)
+            .map(|password| password.expose().to_owned()))
     }
 
     fn set(&self, profile_id: &str, password: &str) -> Result<(), SecretError> {
@@ -95,7 +145,7 @@ impl SecretBackend for MemorySecrets {
             .passwords
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        passwords.insert(profile_id.to_owned(), password.to_owned());
+        passwords.insert(profile_id.to_owned(), Password::from(password));
         Ok(())
     }
 
@@ -147,10 +197,10 @@ impl SecretBackend for NoSecrets {
 }
 
 /// What is known about a profile's password before connecting.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PasswordNeed {
     /// Connect with this password (`None`: the profile sends none).
-    Known(Option<String>),
+    Known(Option<Password>),
     /// The user must be asked; `reason` says why it is not known (keychain empty or failing).
     Ask {
         /// Why the stored password could not be used, if one was expected.
@@ -158,27 +208,11 @@ pub enum PasswordNeed {
     },
 }
 
-impl std::fmt::Debug for PasswordNeed {
-    /// Never prints the password.
-    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            PasswordNeed::Known(password) => formatter
-                .debug_tuple("Known")
-                .field(&password.as_ref().map(|_| "***"))
-                .finish(),
-            PasswordNeed::Ask { reason } => formatter
-                .debug_struct("Ask")
-                .field("reason", reason)
-                .finish(),
-        }
-    }
-}
-
 /// The password for `profile`: `given` (typed, or from `TOPICSCOPE_PASSWORD`) when the profile
 /// uses one, else the keychain's for keychain profiles, else ask.
 pub fn resolve_password(
     profile: &Profile,
-    given: Option<String>,
+    given: Option<Password>,
     secrets: &dyn SecretBackend,
 ) -> PasswordNeed {
     if !profile.password_storage.needs_password() {
@@ -191,7 +225,7 @@ pub fn resolve_password(
         PasswordStorage::None => PasswordNeed::Known(None),
         PasswordStorage::Ask => PasswordNeed::Ask { reason: None },
         PasswordStorage::Keychain => match secrets.get(&profile.id) {
-            Ok(Some(password)) => PasswordNeed::Known(Some(password)),
+            Ok(Some(password)) => PasswordNeed::Known(Some(Password::new(password))),
             Ok(None) => PasswordNeed::Ask {
                 reason: Some("No password is stored in the keychain for this profile.".to_owned()),
             },
@@ -275,7 +309,7 @@ mod resolve_tests {
         assert!(matches!(need, PasswordNeed::Ask { reason: Some(_) }));
         let need = resolve_password(
             &profile(PasswordStorage::Ask),
-            Some(String::new()),
+            Some(Password::default()),
             &secrets,
         );
         assert_eq!(need, PasswordNeed::Ask { reason: None });
@@ -285,5 +319,11 @@ mod resolve_tests {
     fn the_password_never_shows_in_debug_output() {
         let need = PasswordNeed::Known(Some("hunter2".into()));
         assert!(!format!("{need:?}").contains("hunter2"));
+        let secrets = MemorySecrets::new();
+        secrets.set("p", "hunter2").expect("set");
+        assert!(!format!("{secrets:?}").contains("hunter2"), "{secrets:?}");
+        let password = Password::from("hunter2");
+        assert_eq!(format!("{password:?}"), "***");
+        assert_eq!(password.expose(), "hunter2");
     }
 }

@@ -99,6 +99,8 @@ pub struct Settings {
     pub inbox_capacity_messages: usize,
     /// Largest MQTT packet accepted or sent.
     pub max_packet_bytes: usize,
+    /// Audit log files kept (the current one included); older ones are deleted on rotation.
+    pub audit_files: usize,
 }
 
 impl Default for Settings {
@@ -110,7 +112,19 @@ impl Default for Settings {
             last_profile_id: None,
             inbox_capacity_messages: DEFAULT_INBOX_CAPACITY_MESSAGES,
             max_packet_bytes: DEFAULT_MAX_PACKET_BYTES,
+            audit_files: crate::model::write::audit::DEFAULT_AUDIT_FILES,
         }
+    }
+}
+
+impl Settings {
+    /// The audit log in `config_dir`, keeping [`Settings::audit_files`] files.
+    pub fn audit_log(&self, config_dir: &Path) -> crate::model::write::audit::AuditLog {
+        crate::model::write::audit::AuditLog::with_limits(
+            config_dir,
+            crate::model::write::audit::DEFAULT_AUDIT_MAX_BYTES,
+            self.audit_files,
+        )
     }
 }
 

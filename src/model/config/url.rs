@@ -110,8 +110,32 @@ pub fn url_to_profile(text: &str) -> Result<Profile, UrlError> {
         ..Profile::new_with_fresh_ids()
     };
     profile.name = profile.display_url();
+    // However the connection is made, a building on aedifion.io is read-only until the user
+    // says otherwise (`--allow-writes`).
+    profile.read_only = profile.is_aedifion_host();
     Ok(profile)
 }
+
+/// Lifts the read-only default of a URL profile (`--allow-writes`).
+pub fn allow_writes(profile: &mut Profile, allow: bool) {
+    if allow {
+        profile.read_only = false;
+    }
+}
+
+/// Lets a URL profile send its password over plain TCP or WebSocket to another computer
+/// (`--allow-unencrypted-login`); refused otherwise.
+pub fn allow_unencrypted_login(profile: &mut Profile, allow: bool) {
+    if allow {
+        profile.allow_unencrypted_login = true;
+    }
+}
+
+/// Help text of every command's `--allow-unencrypted-login`.
+pub const ALLOW_UNENCRYPTED_LOGIN_HELP: &str = "Allow sending the password unencrypted (mqtt:// or ws://) to a host that is not this computer; refused otherwise.";
+
+/// Help text of every command's `--allow-writes`.
+pub const ALLOW_WRITES_HELP: &str = "Allow writes (publish, setpoints, load runs) with --url to an aedifion.io host, which is read-only by default. A saved profile's Read-only switch is changed in the profile editor.";
 
 /// Decodes `%XX` escapes (user names like `me%40example.com`); invalid escapes stay as they are.
 fn percent_decode(text: &str) -> String {
@@ -187,9 +211,18 @@ pub fn profile_from_url(
             subscription.qos = qos;
         }
     }
-    profile
+    // A password over plain transport is judged at connect (`Profile::connect_problems`),
+    // after `--allow-unencrypted-login` had its say.
+    let problems: Vec<ProfileError> = profile
         .validate()
-        .map_err(UrlProfileError::InvalidProfile)?;
+        .err()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|problem| !matches!(problem, ProfileError::PasswordOverPlainTransport { .. }))
+        .collect();
+    if !problems.is_empty() {
+        return Err(UrlProfileError::InvalidProfile(problems));
+    }
     Ok(profile)
 }
 
@@ -251,6 +284,17 @@ mod tests {
         assert_eq!(profile.username, "me@example.com");
         assert_eq!(profile.password_storage, PasswordStorage::Ask);
         assert_eq!(profile.host, "mqtt2.aedifion.io");
+    }
+
+    #[test]
+    fn an_aedifion_url_is_read_only_until_writes_are_allowed() {
+        let mut aedifion = url_to_profile("mqtts://me@mqtt2.aedifion.io:8884").expect("ok");
+        assert!(aedifion.read_only);
+        allow_writes(&mut aedifion, false);
+        assert!(aedifion.read_only);
+        allow_writes(&mut aedifion, true);
+        assert!(!aedifion.read_only);
+        assert!(!url_to_profile("mqtt://localhost").expect("ok").read_only);
     }
 
     #[test]

@@ -1,23 +1,38 @@
 //! The local audit log: one JSON line per event of every message the app publishes (requested,
-//! then its outcome), in `audit.jsonl` under the config folder.
+//! then its outcome) and of every write refused because the profile is read-only, in
+//! `audit.jsonl` under the config folder.
 //!
-//! Append-only and bounded: when the file would grow beyond its limit it becomes `audit.1.jsonl`
-//! (replacing the previous one) and a new file starts, so at most two files' worth is kept.
+//! What is guaranteed:
+//! - **written before sent**: the "requested" line is appended and flushed to disk (`fsync`)
+//!   before the gate hands the message on; if that fails nothing is sent (fail closed);
+//! - **bounded, and nothing overwritten**: when the file would grow beyond its limit it becomes
+//!   `audit.1.jsonl`, the older ones move up (`audit.2.jsonl` …), and only the oldest beyond
+//!   the kept count ([`DEFAULT_AUDIT_FILES`], a setting) is deleted;
+//! - **several processes at once** (the window and `topicscope publish`) lose nothing: every
+//!   append and rotation holds an exclusive lock on `audit.lock`;
+//! - **private**: files are created 0600 in a 0700 folder (Unix) and a symlink in place of the
+//!   log is refused, not followed ([`crate::model::files`]).
+//!
 //! Payloads are stored up to [`AUDIT_PAYLOAD_BYTES`]; text as text, other bytes as hex.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
+use crate::model::files::{create_private_dir_all, open_append_no_follow, open_lock_file};
 use crate::model::time::Nanos;
 use crate::model::write::publish::{PublishOutcome, SentMessage, WriteContext, WriteKind, to_hex};
 
 /// File name of the current log.
 pub const AUDIT_FILE: &str = "audit.jsonl";
-/// File name of the previous (rotated) log.
+/// File name of the newest rotated log (older ones count up: `audit.2.jsonl`, …).
 pub const AUDIT_ROTATED_FILE: &str = "audit.1.jsonl";
+/// File locked while appending or rotating.
+pub const AUDIT_LOCK_FILE: &str = "audit.lock";
 /// Default size of one log file before it rotates.
 pub const DEFAULT_AUDIT_MAX_BYTES: u64 = 4 << 20;
+/// Default number of log files kept (the current one included).
+pub const DEFAULT_AUDIT_FILES: usize = 10;
 /// Payload bytes kept per line.
 pub const AUDIT_PAYLOAD_BYTES: usize = 2048;
 
@@ -123,19 +138,28 @@ pub fn format_time(nanos: Nanos) -> String {
 pub struct AuditLog {
     dir: PathBuf,
     max_bytes: u64,
+    keep_files: usize,
 }
 
 impl AuditLog {
-    /// The log in `dir` (created on first write), rotating at [`DEFAULT_AUDIT_MAX_BYTES`].
+    /// The log in `dir` (created on first write), rotating at [`DEFAULT_AUDIT_MAX_BYTES`] and
+    /// keeping [`DEFAULT_AUDIT_FILES`] files.
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Self::with_max_bytes(dir, DEFAULT_AUDIT_MAX_BYTES)
+        Self::with_limits(dir, DEFAULT_AUDIT_MAX_BYTES, DEFAULT_AUDIT_FILES)
     }
 
-    /// The log in `dir`, rotating when a file would exceed `max_bytes`.
+    /// The log in `dir`, rotating when a file would exceed `max_bytes`, keeping [`DEFAULT_AUDIT_FILES`].
     pub fn with_max_bytes(dir: impl Into<PathBuf>, max_bytes: u64) -> Self {
+        Self::with_limits(dir, max_bytes, DEFAULT_AUDIT_FILES)
+    }
+
+    /// The log in `dir`, rotating when a file would exceed `max_bytes` and keeping `keep_files`
+    /// files (at least 2: the current one and one rotated).
+    pub fn with_limits(dir: impl Into<PathBuf>, max_bytes: u64, keep_files: usize) -> Self {
         Self {
             dir: dir.into(),
             max_bytes: max_bytes.max(1),
+            keep_files: keep_files.max(2),
         }
     }
 
@@ -144,11 +168,18 @@ impl AuditLog {
         self.dir.join(AUDIT_FILE)
     }
 
-    fn rotated_path(&self) -> PathBuf {
-        self.dir.join(AUDIT_ROTATED_FILE)
+    /// How many files are kept.
+    pub fn keep_files(&self) -> usize {
+        self.keep_files
     }
 
-    /// Appends one line, rotating first if the file would grow beyond its limit.
+    /// `audit.<n>.jsonl`: the n-th newest rotated file (n ≥ 1).
+    fn rotated_path(&self, n: usize) -> PathBuf {
+        self.dir.join(format!("audit.{n}.jsonl"))
+    }
+
+    /// Appends one line and flushes it to disk, rotating first if the file would grow beyond
+    /// its limit; holds the lock file throughout, so other processes wait.
     pub fn append(&mut self, entry: &AuditEntry) -> Result<(), AuditError> {
         let mut line = serde_json::to_string(entry)?;
         line.push('\n');
@@ -161,23 +192,56 @@ impl AuditLog {
                 source,
             }
         };
-        std::fs::create_dir_all(&self.dir).map_err(io("written"))?;
-        let current = std::fs::metadata(&path).map(|meta| meta.len()).unwrap_or(0);
+        create_private_dir_all(&self.dir).map_err(io("written"))?;
+        let lock = open_lock_file(&self.dir.join(AUDIT_LOCK_FILE)).map_err(io("locked"))?;
+        lock.lock().map_err(io("locked"))?;
+        // The lock is released when `lock` is dropped, also on every error path below.
+        let current = match std::fs::symlink_metadata(&path) {
+            Ok(meta) => meta.len(),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => 0,
+            Err(error) => return Err(io("written")(error)),
+        };
         if current > 0 && current + line.len() as u64 > self.max_bytes {
-            std::fs::rename(&path, self.rotated_path()).map_err(io("rotated"))?;
+            self.rotate().map_err(io("rotated"))?;
         }
-        let mut file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .map_err(io("written"))?;
+        let mut file = open_append_no_follow(&path).map_err(io("written"))?;
         file.write_all(line.as_bytes()).map_err(io("written"))?;
+        file.sync_data().map_err(io("written"))?;
+        drop(lock);
         Ok(())
     }
 
-    /// The newest `limit` entries, newest first (both files). Lines that do not parse are skipped.
+    /// Moves every file one place up (the current one becomes `audit.1.jsonl`) and deletes
+    /// the one that falls beyond the kept count. Called with the lock held.
+    fn rotate(&self) -> std::io::Result<()> {
+        let oldest = self.keep_files - 1;
+        match std::fs::remove_file(self.rotated_path(oldest)) {
+            Ok(()) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => return Err(error),
+        }
+        for n in (1..oldest).rev() {
+            let from = self.rotated_path(n);
+            if from.exists() {
+                std::fs::rename(from, self.rotated_path(n + 1))?;
+            }
+        }
+        std::fs::rename(self.path(), self.rotated_path(1))
+    }
+
+    /// The newest `limit` entries, newest first (every kept file). Lines that do not parse
+    /// are skipped.
     pub fn recent(&self, limit: usize) -> Result<Vec<AuditEntry>, AuditError> {
-        let mut entries = self.read_file(&self.rotated_path())?;
+        // A shared lock, so a rotation in another process does not move files mid-read.
+        let _lock = self.dir.is_dir().then(|| {
+            open_lock_file(&self.dir.join(AUDIT_LOCK_FILE))
+                .and_then(|file| file.lock_shared().map(|()| file))
+                .ok()
+        });
+        let mut entries = Vec::new();
+        for n in (1..self.keep_files).rev() {
+            entries.extend(self.read_file(&self.rotated_path(n))?);
+        }
         entries.extend(self.read_file(&self.path())?);
         entries.reverse();
         entries.truncate(limit);
@@ -296,6 +360,108 @@ mod tests {
         let recent = log.recent(usize::MAX).unwrap();
         assert_eq!(recent.first().map(|e| e.id), Some(99));
         assert!(recent.len() < 100, "old entries were dropped");
+    }
+
+    #[test]
+    fn rotation_keeps_the_configured_number_of_files_and_overwrites_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut log = AuditLog::with_limits(dir.path(), 600, 4);
+        let one_line = serde_json::to_string(&AuditEntry::new(&context(), &sent(0, b"p"), 0))
+            .unwrap()
+            .len() as u64
+            + 1;
+        let per_file = 600 / one_line;
+        let total = per_file * 10;
+        for id in 0..total {
+            log.append(&AuditEntry::new(&context(), &sent(id, b"p"), 0))
+                .unwrap();
+        }
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name != AUDIT_LOCK_FILE)
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "audit.1.jsonl",
+                "audit.2.jsonl",
+                "audit.3.jsonl",
+                "audit.jsonl"
+            ]
+        );
+        let ids: Vec<u64> = log
+            .recent(usize::MAX)
+            .unwrap()
+            .iter()
+            .rev()
+            .map(|e| e.id)
+            .collect();
+        // The newest four files' worth, in order, without a gap.
+        let kept = ids.len() as u64;
+        assert!(kept >= 3 * per_file, "{kept} entries kept");
+        assert_eq!(ids, (total - kept..total).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn threads_appending_and_rotating_at_once_lose_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let writers: Vec<_> = (0..4u64)
+            .map(|writer| {
+                let mut log = AuditLog::with_limits(dir.path(), 2_000, 1_000);
+                std::thread::Builder::new()
+                    .name(format!("audit-writer-{writer}"))
+                    .spawn(move || {
+                        for n in 0..100 {
+                            log.append(&AuditEntry::new(
+                                &context(),
+                                &sent(writer * 1_000 + n, b"x"),
+                                0,
+                            ))
+                            .unwrap();
+                        }
+                    })
+                    .unwrap()
+            })
+            .collect();
+        for writer in writers {
+            writer.join().unwrap();
+        }
+        let mut ids: Vec<u64> = AuditLog::with_limits(dir.path(), 2_000, 1_000)
+            .recent(usize::MAX)
+            .unwrap()
+            .iter()
+            .map(|e| e.id)
+            .collect();
+        ids.sort_unstable();
+        let expected: Vec<u64> = (0..4u64)
+            .flat_map(|writer| (0..100).map(move |n| writer * 1_000 + n))
+            .collect();
+        assert_eq!(ids, expected);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn log_files_are_private_and_a_symlinked_log_is_refused() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("config");
+        let mut log = AuditLog::new(&folder);
+        log.append(&AuditEntry::new(&context(), &sent(1, b"x"), 0))
+            .unwrap();
+        let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&folder), 0o700);
+        assert_eq!(mode(&log.path()), 0o600);
+        assert_eq!(mode(&folder.join(AUDIT_LOCK_FILE)), 0o600);
+
+        let target = dir.path().join("somewhere-else");
+        std::fs::write(&target, "untouched").unwrap();
+        std::fs::remove_file(log.path()).unwrap();
+        std::os::unix::fs::symlink(&target, log.path()).unwrap();
+        let refused = log.append(&AuditEntry::new(&context(), &sent(2, b"x"), 0));
+        assert!(refused.is_err(), "{refused:?}");
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "untouched");
     }
 
     #[test]

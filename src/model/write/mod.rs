@@ -2,7 +2,7 @@
 //! profiles, topic validation, ids, the sent history), the audit log, publish templates, SWOP
 //! setpoint drafts and their tracking, and clearing retained topics.
 //!
-//! Depends on: time, heap, topic, aedifion, decode, store.
+//! Depends on: time, heap, files, topic, aedifion, decode, store.
 
 pub mod audit;
 pub mod publish;

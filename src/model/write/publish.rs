@@ -10,6 +10,8 @@
 
 use std::collections::VecDeque;
 
+use crate::model::aedifion::family::{TopicFamily, topic_family};
+use crate::model::aedifion::swop;
 use crate::model::time::Nanos;
 use crate::model::topic::filter::{TopicError, validate_topic_name};
 use crate::model::topic::qos::Qos;
@@ -150,6 +152,36 @@ impl PublishRequest {
     }
 }
 
+/// True for a topic on `CONTROLS/…`, where SWOP requests reach the building's edge device.
+pub fn is_controls_topic(topic: &str) -> bool {
+    topic_family(topic) == TopicFamily::Controls
+}
+
+/// The rules for `CONTROLS/…` every write passes (the gate checks them; the publish window
+/// checks them before it asks for confirmation): not retained, and a valid SWOP request (the
+/// strict validator the setpoint composer uses), not an acknowledgement (the edge device sends
+/// those). Other topics pass.
+pub fn check_controls(request: &PublishRequest) -> Result<(), WriteError> {
+    if !is_controls_topic(&request.topic) {
+        return Ok(());
+    }
+    if request.retain {
+        return Err(WriteError::ControlsRetained(request.topic.clone()));
+    }
+    let invalid = |reason: String| WriteError::InvalidSwop {
+        topic: request.topic.clone(),
+        reason,
+    };
+    match swop::parse(&request.payload) {
+        Err(error) => Err(invalid(error.to_string())),
+        Ok(message) if message.message_type().is_acknowledgement() => Err(invalid(format!(
+            "{} is an acknowledgement, which only the edge device sends",
+            message.message_type().code()
+        ))),
+        Ok(_) => Ok(()),
+    }
+}
+
 /// What kind of write a message is (the read-only switch refuses all of them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum WriteKind {
@@ -159,6 +191,9 @@ pub enum WriteKind {
     ClearRetained,
     /// A SWOP request on `CONTROLS/…` (setpoints and schedules).
     Setpoint,
+    /// A run of the load generator (`topicscope bench publish`): many messages, audited as
+    /// one run.
+    Load,
 }
 
 impl WriteKind {
@@ -168,6 +203,7 @@ impl WriteKind {
             WriteKind::Publish => "publishing",
             WriteKind::ClearRetained => "clearing retained messages",
             WriteKind::Setpoint => "writing setpoints",
+            WriteKind::Load => "running the load generator",
         }
     }
 }
@@ -192,6 +228,28 @@ pub enum WriteError {
     /// A clear that is not an empty retained message (a programming error the gate catches).
     #[error("Clearing a retained message must publish an empty payload with retain set.")]
     NotAClear,
+    /// A retained message on `CONTROLS/…`: every later subscriber (the edge device after a
+    /// restart) would receive the request again.
+    #[error(
+        "A message to {0} must not be retained: the edge device would receive the request again after every reconnect."
+    )]
+    ControlsRetained(String),
+    /// A message on `CONTROLS/…` that is not a valid SWOP request.
+    #[error(
+        "Not sent: a message to {topic} must be a valid SWOP request ({reason}). Use Write setpoint to compose one."
+    )]
+    InvalidSwop {
+        /// The topic.
+        topic: String,
+        /// What the SWOP validator said.
+        reason: String,
+    },
+    /// The load generator aimed at `CONTROLS/…`.
+    #[error("The load generator does not write to CONTROLS/ topics: choose another --prefix.")]
+    LoadOnControls,
+    /// The audit log could not record the write, so it was not sent (fail closed).
+    #[error("Nothing was sent: the write could not be recorded in the audit log first. {0}")]
+    Audit(String),
 }
 
 /// A write the gate allowed, numbered; only [`Publisher::authorize`] makes one.
@@ -224,6 +282,30 @@ impl AuthorizedPublish {
     }
 }
 
+/// A run of the load generator, as the gate sees it: where, how much, how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadRun {
+    /// The topics written, as a filter (`lbg01/bench/+`).
+    pub topics: String,
+    /// What is sent, in words ("100000 messages, Influx payloads, over 1000 topics").
+    pub description: String,
+    pub qos: Qos,
+    pub retain: bool,
+}
+
+/// A load run the gate allowed; only [`Publisher::authorize_load`] makes one.
+#[derive(Debug, PartialEq, Eq)]
+pub struct AuthorizedLoad {
+    id: PublishId,
+}
+
+impl AuthorizedLoad {
+    /// Its number in the audit log.
+    pub fn id(&self) -> PublishId {
+        self.id
+    }
+}
+
 /// What became of a publish.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case", tag = "state", content = "detail")]
@@ -240,6 +322,11 @@ pub enum PublishOutcome {
     NotSent(String),
     /// No acknowledgement within the timeout.
     TimedOut,
+    /// The connection dropped after the message was handed over and before the broker
+    /// confirmed it: it may or may not have arrived. It is never sent again.
+    Unknown(String),
+    /// The gate refused it (audit log only: refused writes get no number and no history entry).
+    Refused(String),
 }
 
 impl PublishOutcome {
@@ -265,6 +352,8 @@ impl PublishOutcome {
             PublishOutcome::Completed => "completed (PUBCOMP)".to_owned(),
             PublishOutcome::NotSent(reason) => format!("not sent: {reason}"),
             PublishOutcome::TimedOut => "no acknowledgement from the broker (timeout)".to_owned(),
+            PublishOutcome::Unknown(reason) => format!("outcome unknown: {reason}"),
+            PublishOutcome::Refused(reason) => format!("refused: {reason}"),
         }
     }
 }
@@ -301,6 +390,8 @@ pub struct Publisher {
     sent: VecDeque<SentMessage>,
     /// Problems writing the audit log, to show once.
     audit_problem: Option<String>,
+    /// Load runs authorized and not finished.
+    load_runs: Vec<(PublishId, SentMessage)>,
 }
 
 impl Publisher {
@@ -313,6 +404,7 @@ impl Publisher {
             ack_timeout_nanos: DEFAULT_ACK_TIMEOUT_NANOS,
             sent: VecDeque::new(),
             audit_problem: None,
+            load_runs: Vec::new(),
         }
     }
 
@@ -347,9 +439,10 @@ impl Publisher {
         self.audit_problem.take()
     }
 
-    /// The gate: refuses every write of a read-only profile and invalid requests; otherwise
-    /// numbers the message, records it as requested (history and audit log) and returns it for
-    /// the network layer.
+    /// The gate: refuses every write of a read-only profile (and records the refusal in the
+    /// audit log) and invalid requests; otherwise numbers the message and records it as
+    /// requested in the audit log, flushed to disk, before returning it for the network layer.
+    /// If the audit log cannot record it, nothing is sent ([`WriteError::Audit`]).
     pub fn authorize(
         &mut self,
         request: PublishRequest,
@@ -357,17 +450,29 @@ impl Publisher {
         now_nanos: Nanos,
     ) -> Result<AuthorizedPublish, WriteError> {
         if self.context.read_only {
-            return Err(WriteError::ReadOnly {
+            let refusal = WriteError::ReadOnly {
                 profile: self.context.profile.clone(),
                 kind,
-            });
+            };
+            let refused = SentMessage {
+                id: 0,
+                kind,
+                request,
+                sent_at_nanos: now_nanos,
+                outcome: PublishOutcome::Refused(refusal.to_string()),
+            };
+            // The refusal stands whether or not it could be recorded.
+            let _ = self.write_audit(&refused, now_nanos);
+            return Err(refusal);
         }
         request.validate()?;
         if kind == WriteKind::ClearRetained && (!request.payload.is_empty() || !request.retain) {
             return Err(WriteError::NotAClear);
         }
+        if kind != WriteKind::ClearRetained {
+            check_controls(&request)?;
+        }
         let id = self.next_id;
-        self.next_id += 1;
         let sent = SentMessage {
             id,
             kind,
@@ -375,12 +480,77 @@ impl Publisher {
             sent_at_nanos: now_nanos,
             outcome: PublishOutcome::Requested,
         };
-        self.write_audit(&sent, now_nanos);
+        if let Err(problem) = self.write_audit(&sent, now_nanos) {
+            return Err(WriteError::Audit(problem));
+        }
+        self.next_id += 1;
         self.sent.push_back(sent);
         while self.sent.len() > SENT_HISTORY_LEN {
             self.sent.pop_front();
         }
         Ok(AuthorizedPublish { id, kind, request })
+    }
+
+    /// The gate for the load generator: refuses a read-only profile (recorded) and `CONTROLS/…`,
+    /// records the run as requested (flushed, fail closed) and numbers it. Its result is
+    /// recorded with [`Publisher::record_load_outcome`].
+    pub fn authorize_load(
+        &mut self,
+        run: &LoadRun,
+        now_nanos: Nanos,
+    ) -> Result<AuthorizedLoad, WriteError> {
+        let sent = SentMessage {
+            id: 0,
+            kind: WriteKind::Load,
+            request: PublishRequest {
+                topic: run.topics.clone(),
+                payload: run.description.clone().into_bytes(),
+                qos: run.qos,
+                retain: run.retain,
+            },
+            sent_at_nanos: now_nanos,
+            outcome: PublishOutcome::Requested,
+        };
+        let refusal = if self.context.read_only {
+            Some(WriteError::ReadOnly {
+                profile: self.context.profile.clone(),
+                kind: WriteKind::Load,
+            })
+        } else if is_controls_topic(&run.topics) {
+            Some(WriteError::LoadOnControls)
+        } else {
+            None
+        };
+        if let Some(refusal) = refusal {
+            let refused = SentMessage {
+                outcome: PublishOutcome::Refused(refusal.to_string()),
+                ..sent
+            };
+            let _ = self.write_audit(&refused, now_nanos);
+            return Err(refusal);
+        }
+        let id = self.next_id;
+        let sent = SentMessage { id, ..sent };
+        self.write_audit(&sent, now_nanos)
+            .map_err(WriteError::Audit)?;
+        self.next_id += 1;
+        self.load_runs.push((id, sent));
+        Ok(AuthorizedLoad { id })
+    }
+
+    /// Records how a load run ended (e.g. `NotSent` with how many messages went out).
+    pub fn record_load_outcome(
+        &mut self,
+        load: AuthorizedLoad,
+        outcome: PublishOutcome,
+        now_nanos: Nanos,
+    ) {
+        let Some(index) = self.load_runs.iter().position(|(id, _)| *id == load.id) else {
+            return;
+        };
+        let (_, mut sent) = self.load_runs.swap_remove(index);
+        sent.outcome = outcome;
+        let _ = self.write_audit(&sent, now_nanos);
     }
 
     /// Records what the network layer reported for `id`. Only the first final outcome counts.
@@ -393,7 +563,8 @@ impl Publisher {
         }
         self.sent[index].outcome = outcome;
         let sent = self.sent[index].clone();
-        self.write_audit(&sent, now_nanos);
+        // The message is out: a failure to record its outcome is shown, it cannot be undone.
+        let _ = self.write_audit(&sent, now_nanos);
     }
 
     /// Marks publishes that waited longer than the timeout as timed out; returns their ids.
@@ -431,15 +602,19 @@ impl Publisher {
         self.sent.iter().rev()
     }
 
-    fn write_audit(&mut self, sent: &SentMessage, now_nanos: Nanos) {
+    /// Appends `sent` in its current state; the problem (also kept for
+    /// [`Publisher::take_audit_problem`]) if that failed.
+    fn write_audit(&mut self, sent: &SentMessage, now_nanos: Nanos) -> Result<(), String> {
         let Some(audit) = &mut self.audit else {
-            return;
+            return Ok(());
         };
         let entry = AuditEntry::new(&self.context, sent, now_nanos);
-        if let Err(error) = audit.append(&entry) {
+        audit.append(&entry).map_err(|error| {
             tracing::warn!("audit log: {error}");
-            self.audit_problem = Some(error.to_string());
-        }
+            let problem = error.to_string();
+            self.audit_problem = Some(problem.clone());
+            problem
+        })
     }
 }
 
@@ -560,6 +735,152 @@ mod tests {
         assert!(!gate.waiting());
         let newest: Vec<_> = gate.sent_newest_first().map(|sent| sent.id).collect();
         assert_eq!(newest, [second.id(), first.id()]);
+    }
+
+    #[test]
+    fn a_write_the_audit_log_cannot_record_is_not_sent() {
+        let dir = tempfile::tempdir().unwrap();
+        // A file where the config folder should be: the log cannot be created.
+        let blocked = dir.path().join("config");
+        std::fs::write(&blocked, "a file").unwrap();
+        let mut gate = Publisher::new(
+            WriteContext {
+                profile: "p".to_owned(),
+                broker: "h:1".to_owned(),
+                read_only: false,
+            },
+            Some(AuditLog::new(&blocked)),
+        );
+        let refused = gate.authorize(request("a"), WriteKind::Publish, 0);
+        assert!(matches!(refused, Err(WriteError::Audit(_))), "{refused:?}");
+        assert!(
+            refused
+                .unwrap_err()
+                .to_string()
+                .contains("Nothing was sent")
+        );
+        assert_eq!(gate.sent_newest_first().count(), 0);
+        assert!(gate.take_audit_problem().is_some(), "shown to the user");
+    }
+
+    #[test]
+    fn read_only_refusals_are_recorded_in_the_audit_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut gate = Publisher::new(
+            WriteContext {
+                profile: "building".to_owned(),
+                broker: "h:1".to_owned(),
+                read_only: true,
+            },
+            Some(AuditLog::new(dir.path())),
+        );
+        assert!(
+            gate.authorize(request("a/b"), WriteKind::Setpoint, 5)
+                .is_err()
+        );
+        let entries = AuditLog::new(dir.path()).recent(10).unwrap();
+        assert_eq!(entries.len(), 1);
+        let entry = &entries[0];
+        assert_eq!(
+            (entry.id, entry.kind, entry.topic.as_str()),
+            (0, WriteKind::Setpoint, "a/b")
+        );
+        assert!(
+            matches!(&entry.outcome, PublishOutcome::Refused(reason) if reason.contains("read-only")),
+            "{:?}",
+            entry.outcome
+        );
+    }
+
+    #[test]
+    fn controls_writes_must_be_valid_swop_requests_and_never_retained() {
+        let mut gate = publisher(false);
+        let newspt =
+            br#"{"type":"NEWSPT","swop_version":"1.0","datapoint":"d","value":21.5,"priority":13}"#;
+        let mut controls = request("CONTROLS/lbg01/x");
+        controls.payload = newspt.to_vec();
+        assert!(
+            gate.authorize(controls.clone(), WriteKind::Publish, 0)
+                .is_ok()
+        );
+        let mut retained = controls.clone();
+        retained.retain = true;
+        assert!(matches!(
+            gate.authorize(retained, WriteKind::Setpoint, 0),
+            Err(WriteError::ControlsRetained(_))
+        ));
+        for payload in [
+            &b"21.5"[..],
+            br#"{"type":"NEWSPT"}"#,
+            br#"{"type":"ACKSPT","swop_version":"1.0"}"#,
+        ] {
+            let mut bad = controls.clone();
+            bad.payload = payload.to_vec();
+            let refused = gate.authorize(bad, WriteKind::Publish, 0);
+            assert!(
+                matches!(refused, Err(WriteError::InvalidSwop { .. })),
+                "{payload:?}: {refused:?}"
+            );
+        }
+        // Clearing a retained CONTROLS message stays possible.
+        let mut clear = request("CONTROLS/lbg01/x");
+        clear.payload.clear();
+        clear.retain = true;
+        assert!(gate.authorize(clear, WriteKind::ClearRetained, 0).is_ok());
+    }
+
+    #[test]
+    fn a_load_run_is_refused_read_only_or_on_controls_and_audited_before_and_after() {
+        let dir = tempfile::tempdir().unwrap();
+        let context = |read_only| WriteContext {
+            profile: "bench".to_owned(),
+            broker: "h:1".to_owned(),
+            read_only,
+        };
+        let run = LoadRun {
+            topics: "lbg01/bench/+".into(),
+            description: "10 messages".into(),
+            qos: Qos::AtMostOnce,
+            retain: false,
+        };
+        let mut refused = Publisher::new(context(true), Some(AuditLog::new(dir.path())));
+        assert!(matches!(
+            refused.authorize_load(&run, 1),
+            Err(WriteError::ReadOnly {
+                kind: WriteKind::Load,
+                ..
+            })
+        ));
+        let mut gate = Publisher::new(context(false), Some(AuditLog::new(dir.path())));
+        let on_controls = LoadRun {
+            topics: "CONTROLS/lbg01/x/+".into(),
+            ..run.clone()
+        };
+        assert_eq!(
+            gate.authorize_load(&on_controls, 2),
+            Err(WriteError::LoadOnControls)
+        );
+        let load = gate.authorize_load(&run, 3).unwrap();
+        gate.record_load_outcome(load, PublishOutcome::Sent, 4);
+        let outcomes: Vec<(WriteKind, PublishOutcome)> = AuditLog::new(dir.path())
+            .recent(10)
+            .unwrap()
+            .into_iter()
+            .rev()
+            .map(|entry| (entry.kind, entry.outcome))
+            .collect();
+        assert!(
+            matches!(
+                outcomes.as_slice(),
+                [
+                    (WriteKind::Load, PublishOutcome::Refused(_)),
+                    (WriteKind::Load, PublishOutcome::Refused(_)),
+                    (WriteKind::Load, PublishOutcome::Requested),
+                    (WriteKind::Load, PublishOutcome::Sent),
+                ]
+            ),
+            "{outcomes:?}"
+        );
     }
 
     #[test]
