@@ -210,6 +210,7 @@ pub struct TopicScopeApp {
     notices: Vec<String>,
     /// Publish, setpoint and audit windows with the write gate (see `app/writes.rs`).
     writes: crate::ui::writes::WriteDesk,
+    about: crate::ui::about::AboutWindow,
 }
 
 impl TopicScopeApp {
@@ -255,6 +256,7 @@ impl TopicScopeApp {
         let mut app = Self {
             writes: crate::ui::writes::WriteDesk::new(Some(audit)),
             explorer: Explorer::with_view_state(Store::new(limits), view),
+            about: crate::ui::about::AboutWindow::new(options.config_dir.clone()),
             config_dir: options.config_dir,
             settings,
             profile_editor: ProfilesPanel::new(profiles, shared),
@@ -418,6 +420,7 @@ impl TopicScopeApp {
                 self.profile_editor_open = true;
             }
             UiAction::OpenSettings => self.settings_window.open(&self.settings),
+            UiAction::OpenAbout => self.about.open(),
             ref write if self.apply_write_action(write) => {}
             // The explorer applied everything else.
             _ => {}
@@ -457,6 +460,7 @@ impl TopicScopeApp {
             self.apply_settings(ctx, settings);
         }
         self.profile_editor_ui(ctx);
+        self.about.show(ctx);
         if let Some(prompt) = &mut self.password_prompt
             && let Some(outcome) = prompt.show(ctx)
         {
