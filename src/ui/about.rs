@@ -86,6 +86,7 @@ impl AboutWindow {
             .open(&mut open)
             .collapsible(false)
             .resizable(false)
+            .max_width(560.0)
             .show(ctx, |ui| {
                 self.ui(ui);
                 ui.separator();
@@ -144,18 +145,15 @@ impl AboutWindow {
                 if ui.button("Copy path").clicked() {
                     ui.ctx().copy_text(shown.clone());
                 }
-                match &self.state {
-                    OpenState::Idle | OpenState::Opened => {}
-                    OpenState::Opening(_) => {
-                        ui.spinner();
-                        ui.label("Opening…");
-                    }
-                    OpenState::Failed(reason) => {
-                        let colour = super::theme::Palette::for_ui(ui).warning;
-                        ui.label(egui::RichText::new(reason).color(colour));
-                    }
+                if let OpenState::Opening(_) = &self.state {
+                    ui.spinner();
+                    ui.label("Opening…");
                 }
             });
+            if let OpenState::Failed(reason) = &self.state {
+                let colour = super::theme::Palette::for_ui(ui).warning;
+                ui.add(egui::Label::new(egui::RichText::new(reason).color(colour)).wrap());
+            }
         });
     }
 
