@@ -55,7 +55,19 @@ depends=$(dpkg-deb -f "$deb" Depends | tr ',' '\n' | sed 's/|.*//; s/(.*)//; s/ 
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $depends >/dev/null
 snapshot() { $sudo find /usr /etc /opt -xdev \( -type f -o -type l \) 2>/dev/null | sort; }
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+xvfb_pid=""
+app_pid=""
+cleanup() {
+  [ -n "$app_pid" ] && kill "$app_pid" 2>/dev/null || true
+  [ -n "$xvfb_pid" ] && kill "$xvfb_pid" 2>/dev/null || true
+  rm -rf "$work"
+  # A failed run does not leave the package installed.
+  if dpkg -s topicscope 2>/dev/null | grep -q '^Status: install ok installed'; then
+    log "removing the package after the failure"
+    $sudo dpkg -r topicscope >/dev/null || true
+  fi
+}
+trap cleanup EXIT
 snapshot >"$work/before"
 $sudo dpkg -i "$deb" >/dev/null
 log "installed: $(dpkg-query -W -f '${Package} ${Version} ${Installed-Size} KiB' topicscope)"
@@ -99,13 +111,6 @@ done
 [ -n "$display" ] || fail "no free X display"
 Xvfb "$display" -screen 0 1600x1000x24 -nolisten tcp >/dev/null 2>&1 &
 xvfb_pid=$!
-app_pid=""
-cleanup() {
-  [ -n "$app_pid" ] && kill "$app_pid" 2>/dev/null || true
-  kill "$xvfb_pid" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
 export DISPLAY="$display"
 for _ in $(seq 50); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.2; done
 
@@ -137,12 +142,18 @@ run_desktop_command() {
   sleep 8
   kill -0 "$app_pid" 2>/dev/null || { cat "$work/$name.log" >&2; fail "$name: the app exited"; }
   xprop -id "$window" WM_CLASS | grep -q '"topicscope"' || fail "$name: WM_CLASS is not topicscope: $(xprop -id "$window" WM_CLASS)"
-  xprop -id "$window" _NET_WM_ICON | grep -q 'Icon' || fail "$name: the window has no icon (_NET_WM_ICON)"
+  # _NET_WM_ICON starts with the icon's width and height.
+  local icon_size
+  icon_size=$(xprop -id "$window" -f _NET_WM_ICON 32c '=$0x$1' _NET_WM_ICON | sed -n 's/^_NET_WM_ICON(CARDINAL)=//p')
+  case "$icon_size" in
+    [1-9]*x[1-9]*) ;;
+    *) fail "$name: the window has no icon (_NET_WM_ICON: '$icon_size')" ;;
+  esac
   /usr/bin/import -window root "$shots/$name.png"
   local colours
   colours=$(/usr/bin/convert "$shots/$name.png" -format %k info:)
   [ "$colours" -gt 200 ] || fail "$name: the screenshot looks blank ($colours colours)"
-  log "$name: window $window, WM_CLASS topicscope, icon set, $colours colours -> $shots/$name.png"
+  log "$name: window $window, WM_CLASS topicscope, icon $icon_size, $colours colours -> $shots/$name.png"
   kill "$app_pid"
   wait "$app_pid" 2>/dev/null || true
   app_pid=""

@@ -80,7 +80,8 @@ python3 scripts/third_party_licenses.py "$assets/THIRD-PARTY-LICENSES.md"
 cat >"$assets/changelog" <<EOF
 topicscope ($version-1) unstable; urgency=medium
 
-  * TopicScope $version. See CHANGELOG.md in the source or $homepage.
+  * TopicScope $version. The changes are listed in CHANGELOG.md in the
+    source and at the project's home page.
 
  -- TopicScope developers <topicscope@users.noreply.github.com>  $(date -u -R -d "@$SOURCE_DATE_EPOCH")
 EOF
