@@ -8,7 +8,8 @@
 #   4. the desktop entry's command (Exec=) with a fresh home under Xvfb opens the window with the
 #      built-in demo (first start, no profiles), then the "demo" desktop action (--demo):
 #      screenshots in target/package-test/, window title, WM_CLASS and icon checked;
-#   5. dpkg -r: no file of the package is left in /usr, /etc or /opt; the user's config stays.
+#   5. `topicscope publish` to the installed `topicscope demo-server` writes the user's audit log;
+#      dpkg -r: no file of the package is left in /usr, /etc or /opt; the user's config stays.
 # Needs root (or sudo) and a .deb from scripts/package.sh (`--build` runs it first). Not part of
 # scripts/test.sh: the dist build alone takes 15-25 minutes. Refuses to run when a topicscope
 # package is already installed.
@@ -163,10 +164,24 @@ exec_line=$(sed -n 's/^Exec=//p' /usr/share/applications/topicscope.desktop | he
 run_desktop_command first-start "$exec_line"
 demo_line=$(sed -n '/^\[Desktop Action demo\]/,/^\[/ s/^Exec=//p' /usr/share/applications/topicscope.desktop)
 run_desktop_command demo-action "$demo_line"
+# The user's own data: a message published with the installed binary (to its own headless demo
+# broker) is recorded in the audit log in the user's config folder, which removal must keep.
+env -i PATH=/usr/bin:/bin HOME="$home" /usr/bin/topicscope demo-server >"$work/demo-server.out" 2>"$work/demo-server.err" &
+demo_pid=$!
+url=""
+for _ in $(seq 150); do
+  url=$(head -1 "$work/demo-server.out" | grep '^mqtt://' || true)
+  [ -n "$url" ] && break
+  sleep 0.2
+done
+[ -n "$url" ] || { kill "$demo_pid"; fail "topicscope demo-server printed no URL: $(cat "$work/demo-server.err")"; }
+env -i PATH=/usr/bin:/bin HOME="$home" /usr/bin/topicscope publish --url "$url" --topic package-test/hello --qos 1 hello >/dev/null ||
+  { kill "$demo_pid"; fail "topicscope publish to $url failed"; }
+kill "$demo_pid"
+wait "$demo_pid" 2>/dev/null || true
 config_dir="$home/.config/topicscope"
-[ -d "$config_dir" ] || config_dir=$(find "$home/.config" -maxdepth 1 -mindepth 1 -type d | head -1)
-[ -n "$config_dir" ] && [ -d "$config_dir" ] || fail "the app wrote no config folder under $home/.config"
-log "user config written: $(find "$config_dir" -type f | sed "s|$home/||" | tr '\n' ' ')"
+[ -s "$config_dir/audit.jsonl" ] || fail "no audit log in $config_dir after publishing"
+log "user data written: $(find "$home" -type f | sed "s|$home/||" | tr '\n' ' ')"
 
 # --- 5. remove ---------------------------------------------------------------------------------
 $sudo dpkg -r topicscope >/dev/null
