@@ -2,7 +2,8 @@
 # Installs the system programs the tests drive, when they are missing (fresh Debian/Ubuntu):
 # Mosquitto (+ clients) for the real-broker tests, Xvfb/xdotool/ImageMagick for the real-window
 # tests and screenshots, openssl for generating test certificates, InfluxDB for the forwarding
-# tests, GNU time and python3 for the benchmark. Does nothing when all are present.
+# tests, GNU time, python3 and tmux for the benchmark, the desktop-file and AppStream validators,
+# fontconfig and a CJK font. Does nothing when all are present.
 set -euo pipefail
 
 need=()
@@ -16,6 +17,16 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v influxd >/dev/null 2>&1 || need+=(influxdb)
 command -v cc >/dev/null 2>&1 || need+=(build-essential)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+# For tests/packaging.rs: the desktop entry and AppStream validators.
+command -v desktop-file-validate >/dev/null 2>&1 || need+=(desktop-file-utils)
+command -v appstreamcli >/dev/null 2>&1 || need+=(appstream)
+# For tests/gui_fonts.rs: fontconfig (the window finds fallback fonts through it) and one CJK
+# font (Droid Sans Fallback, 4 MB: Chinese, Japanese, Korean).
+if ! command -v fc-list >/dev/null 2>&1; then
+  need+=(fontconfig fonts-droid-fallback)
+elif [ -z "$(fc-list :lang=zh 2>/dev/null)" ]; then
+  need+=(fonts-droid-fallback)
+fi
 # For scripts/bench.sh: GNU time (CPU seconds, peak RSS) and python3 (its report).
 [ -x /usr/bin/time ] || need+=(time)
 command -v tmux >/dev/null 2>&1 || need+=(tmux)

@@ -41,11 +41,11 @@ URL forms: mqtt://  (TCP, port 1883)     mqtts:// (TLS, port 8883)
            WebSocket path defaults to /mqtt. Never put the password in the URL.
 
 Files: profiles.toml and settings.toml live in the platform config folder
-(~/.config/TopicScope on Linux) unless --config-dir says otherwise.";
+(~/.config/topicscope on Linux) unless --config-dir says otherwise.";
 
 /// TopicScope: a fast, native desktop MQTT topic explorer.
 #[derive(Debug, Clone, PartialEq, Eq, Parser)]
-#[command(name = "topicscope", version, about, after_long_help = EXAMPLES, after_help = "Run with --help for examples.")]
+#[command(name = "topicscope", version = crate::build_info::VERSION_LINE, about, after_long_help = EXAMPLES, after_help = "Run with --help for examples.")]
 pub struct Cli {
     /// Connect at launch with the saved profile of this name (case-insensitive) or id.
     #[arg(long, value_name = "NAME", conflicts_with_all = ["url", "demo"])]
@@ -115,6 +115,9 @@ pub enum Command {
     Export(crate::commands::export::ExportArgs),
     /// The aedifion platform account: list projects, create MQTT credentials.
     Aedifion(crate::commands::aedifion::AedifionArgs),
+    /// Write the man pages or print shell completions (for packagers).
+    #[command(hide = true)]
+    Generate(crate::commands::generate::GenerateArgs),
 }
 
 /// What to connect to right after start.

@@ -7,6 +7,7 @@
 
 pub mod account;
 pub mod app;
+pub mod build_info;
 pub mod cli;
 pub mod commands;
 pub mod demo;
@@ -14,6 +15,7 @@ pub mod export;
 pub mod forward;
 pub mod model;
 pub mod mqtt;
+pub mod platform;
 pub mod process;
 pub mod record;
 pub mod secrets;

@@ -1,8 +1,12 @@
 //! TopicScope's binary: parse the command line, open the window with the app.
 
+// Windows release builds open no console window beside the app; commands still print when run
+// from a terminal (see `platform::attach_parent_console`). Debug builds keep the console.
+#![cfg_attr(all(windows, not(debug_assertions)), windows_subsystem = "windows")]
+
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use tracing_subscriber::EnvFilter;
 
 use topicscope::app::{AppOptions, Startup, TopicScopeApp};
@@ -13,6 +17,7 @@ use topicscope::model::config::profile_store::ProfileStore;
 const ICON_PNG: &[u8] = include_bytes!("../assets/topicscope.png");
 
 fn main() -> ExitCode {
+    topicscope::platform::attach_parent_console();
     let cli = Cli::parse();
     init_tracing();
     if let Some(command) = &cli.command {
@@ -50,6 +55,9 @@ fn run_command(command: &Command) -> ExitCode {
         Command::DemoServer(args) => return topicscope::commands::demo_server::main(args),
         Command::Export(args) => return topicscope::commands::export::main(args),
         Command::Aedifion(args) => return topicscope::commands::aedifion::main(args),
+        Command::Generate(args) => {
+            return topicscope::commands::generate::main(args, Cli::command());
+        }
         Command::Headless(args) => topicscope::commands::headless::run(args)
             .map(|stats| {
                 if args.stats_json.is_none() {

@@ -167,6 +167,7 @@ pub struct TopicScopeApp {
     writes: crate::ui::writes::WriteDesk,
     /// The aedifion account window and its credentials (see `app/aedifion.rs`).
     account: aedifion::AccountDesk,
+    about: crate::ui::about::AboutWindow,
 }
 
 impl TopicScopeApp {
@@ -213,6 +214,7 @@ impl TopicScopeApp {
             writes: crate::ui::writes::WriteDesk::new(Some(audit)),
             sessions: vec![Session::without_source(Store::new(limits))],
             explorer: Explorer::with_view_state(view),
+            about: crate::ui::about::AboutWindow::new(options.config_dir.clone()),
             config_dir: options.config_dir,
             settings,
             profile_editor: ProfilesPanel::new(profiles, shared),
@@ -383,6 +385,7 @@ impl TopicScopeApp {
                 self.profile_editor_open = true;
             }
             UiAction::OpenSettings => self.settings_window.open(&self.settings),
+            UiAction::OpenAbout => self.about.open(),
             ref write if self.apply_write_action(write) => {}
             // The explorer applied everything else.
             _ => {}
@@ -423,6 +426,7 @@ impl TopicScopeApp {
         }
         self.profile_editor_ui(ctx);
         self.account_window_ui(ctx);
+        self.about.show(ctx);
         if let Some(prompt) = &mut self.password_prompt
             && let Some(outcome) = prompt.show(ctx)
         {

@@ -7,6 +7,7 @@ pub mod bench;
 pub mod decode;
 pub mod demo_server;
 pub mod export;
+pub mod generate;
 pub mod hash_id;
 pub mod headless;
 pub mod publish;

@@ -51,6 +51,8 @@ pub enum UiAction {
     OpenSetpoint,
     /// Open the audit log viewer.
     OpenAuditLog,
+    /// Open the About window.
+    OpenAbout,
     /// Clear the retained messages at and below this node (after a confirmation).
     ClearRetained(NodeId),
 }

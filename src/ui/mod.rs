@@ -3,6 +3,7 @@
 //! Every panel is a plain struct with a `ui` method that reads the [`crate::model::store::Store`]
 //! and returns [`UiAction`]s; the app applies them at one point in the frame, after drawing.
 
+pub mod about;
 pub mod account;
 pub mod action;
 pub mod busiest;

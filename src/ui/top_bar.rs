@@ -107,6 +107,14 @@ impl TopBar {
             if ui.button("Audit log…").clicked() {
                 actions.push(UiAction::OpenAuditLog);
             }
+            ui.separator();
+            if ui
+                .button("About")
+                .on_hover_text("Version, licence and the config folder")
+                .clicked()
+            {
+                actions.push(UiAction::OpenAbout);
+            }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 connection_ui(ui, connection);
             });
